@@ -1,0 +1,1293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * knvram core: backends, partitions, handles, transactions, sync.
+ *
+ * See knvram-internal.h for the concurrency model and
+ * Documentation/driver-api/knvram.rst for the API.
+ */
+
+#include <linux/bitmap.h>
+#include <linux/cleanup.h>
+#include <linux/ctype.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/export.h>
+#include <linux/idr.h>
+#include <linux/irq_work.h>
+#include <linux/kdev_t.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/of.h>
+#include <linux/overflow.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+
+#include <kunit/visibility.h>
+
+#include "knvram-internal.h"
+
+#define KNVRAM_MINORS	256
+
+/* Protects the lists of backends and partitions, and partition names. */
+static DEFINE_MUTEX(knvram_lock);
+static LIST_HEAD(knvram_backends);
+/* Every live partition; RCU for the emergency sync, knvram_lock to change. */
+static LIST_HEAD(knvram_partitions);
+static DEFINE_IDA(knvram_minors);
+static dev_t knvram_devt;
+
+static void knvram_deferred_sync(struct work_struct *work);
+static DECLARE_WORK(knvram_deferred_work, knvram_deferred_sync);
+
+static char *knvram_devnode(const struct device *dev, umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "knvram/%s", dev_name(dev));
+}
+
+const struct class knvram_class = {
+	.name = "knvram",
+	.devnode = knvram_devnode,
+	.dev_groups = knvram_groups,
+};
+
+/* ------------------------------------------------------------------ */
+/* Transactions */
+
+static struct knvram_txn *knvram_txn_alloc(void)
+{
+	struct knvram_txn *txn = kzalloc(sizeof(*txn), GFP_KERNEL);
+
+	if (txn)
+		xa_init(&txn->blocks);
+	return txn;
+}
+
+static void knvram_txn_destroy(struct knvram_txn *txn)
+{
+	unsigned long idx;
+	void *blk;
+
+	xa_for_each(&txn->blocks, idx, blk)
+		kfree(blk);
+	xa_destroy(&txn->blocks);
+	kfree(txn);
+}
+
+static void knvram_txn_free_work(struct work_struct *work)
+{
+	knvram_txn_destroy(container_of(to_rcu_work(work), struct knvram_txn,
+					free));
+}
+
+/*
+ * A published transaction may still be read by an emergency sync that
+ * found it in @pubstate: free it after an RCU grace period.
+ */
+static void knvram_txn_free_rcu(struct knvram_txn *txn)
+{
+	INIT_RCU_WORK(&txn->free, knvram_txn_free_work);
+	queue_rcu_work(system_wq, &txn->free);
+}
+
+static bool knvram_frozen(struct knvram_partition *part)
+{
+	return atomic_long_read(&part->pubstate) & KNVRAM_FROZEN;
+}
+
+/*
+ * Publish @txn into the shadow. Called with the handle's lock held; the
+ * caller frees @txn (after RCU) on success and keeps it on failure.
+ */
+static int knvram_publish(struct knvram_partition *part,
+			  struct knvram_txn *txn, bool nonblock)
+{
+	long state = 0;
+	unsigned long idx;
+	void *blk;
+
+	if (nonblock) {
+		if (!mutex_trylock(&part->sync_lock))
+			return -EAGAIN;
+	} else {
+		mutex_lock(&part->sync_lock);
+	}
+	if (READ_ONCE(part->dead)) {
+		mutex_unlock(&part->sync_lock);
+		return -ENODEV;
+	}
+	if (nonblock) {
+		if (!down_write_trylock(&part->publish_lock)) {
+			mutex_unlock(&part->sync_lock);
+			return -EAGAIN;
+		}
+	} else {
+		down_write(&part->publish_lock);
+	}
+
+	/*
+	 * One atomic step decides whether this commit happens: either the
+	 * emergency sync froze the partition before (we refuse), or it will
+	 * see @txn in @pubstate and write its blocks itself.
+	 */
+	if (!atomic_long_try_cmpxchg(&part->pubstate, &state, (long)txn)) {
+		up_write(&part->publish_lock);
+		mutex_unlock(&part->sync_lock);
+		return -ESHUTDOWN;
+	}
+
+	xa_for_each(&txn->blocks, idx, blk) {
+		memcpy(part->shadow + idx * part->bs, blk, part->bs);
+		set_bit(idx, part->need[0]);
+		set_bit(idx, part->need[1]);
+	}
+
+	/* Fully ordered: the shadow and need[] are complete before this. */
+	state = (long)txn;
+	if (!atomic_long_try_cmpxchg(&part->pubstate, &state, 0))
+		atomic_long_set(&part->pubstate, KNVRAM_FROZEN);
+
+	up_write(&part->publish_lock);
+	mutex_unlock(&part->sync_lock);
+	atomic64_inc(&part->stats.commit_count);
+	return 0;
+}
+
+static int knvram_sync_part(struct knvram_partition *part, bool nonblock)
+{
+	int ret;
+
+	if (nonblock) {
+		if (!mutex_trylock(&part->sync_lock))
+			return -EAGAIN;
+	} else {
+		mutex_lock(&part->sync_lock);
+	}
+	if (READ_ONCE(part->dead))
+		ret = -ENODEV;
+	else
+		ret = knvram_media_sync(part, NULL, false);
+	mutex_unlock(&part->sync_lock);
+	return ret;
+}
+
+u64 knvram_dirty_bytes(struct knvram_partition *part)
+{
+	unsigned int bank = READ_ONCE(part->gen) & 1;
+
+	return (u64)bitmap_weight(part->need[bank], part->nblocks) * part->bs;
+}
+
+/* ------------------------------------------------------------------ */
+/* Handles */
+
+/* -ENODEV once the partition behind @h is removed. */
+int knvram_handle_check(struct knvram_handle *h)
+{
+	return READ_ONCE(h->part->dead) ? -ENODEV : 0;
+}
+
+struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
+					    unsigned int flags)
+{
+	struct knvram_handle *h;
+
+	if (flags & ~(KNVRAM_WRITE | KNVRAM_NONBLOCK | KNVRAM_SYNC))
+		return ERR_PTR(-EINVAL);
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&h->lock);
+	h->flags = flags;
+
+	scoped_guard(mutex, &part->lock) {
+		if (part->dead)
+			goto err_free;
+		if ((flags & KNVRAM_WRITE) && part->writer) {
+			kfree(h);
+			return ERR_PTR(-EBUSY);
+		}
+		if (!try_module_get(part->be->owner))
+			goto err_free;
+		h->owner = part->be->owner;
+		h->part = part;
+		h->autot = READ_ONCE(part->autot);
+		get_device(&part->dev);
+		if (flags & KNVRAM_WRITE)
+			part->writer = h;
+		part->nhandles++;
+	}
+	return h;
+
+err_free:
+	kfree(h);
+	return ERR_PTR(-ENODEV);
+}
+
+/**
+ * knvram_open() - open a partition by name
+ * @name:  Partition name, as in /dev/knvram/<name>.
+ * @flags: %KNVRAM_WRITE for the partition's writer (a reader otherwise),
+ *         %KNVRAM_NONBLOCK, %KNVRAM_SYNC.
+ *
+ * Context: Process context; sleeps.
+ * Return: A handle, or ERR_PTR(): -ENOENT if no such partition, -EBUSY if
+ * opening for writing and the partition has a writer, -ENODEV if it is
+ * being removed, -EINVAL for unknown flags, -ENOMEM.
+ */
+struct knvram_handle *knvram_open(const char *name, unsigned int flags)
+{
+	struct knvram_partition *part, *found = NULL;
+	struct knvram_handle *h;
+
+	scoped_guard(mutex, &knvram_lock) {
+		list_for_each_entry(part, &knvram_partitions, all_node) {
+			if (!strcmp(part->name, name)) {
+				found = part;
+				get_device(&found->dev);
+				break;
+			}
+		}
+	}
+	if (!found)
+		return ERR_PTR(-ENOENT);
+	h = knvram_open_partition(found, flags);
+	put_device(&found->dev);
+	return h;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_open, KNVRAM);
+
+/**
+ * knvram_close() - close a handle
+ * @h: Handle from knvram_open().
+ *
+ * An open transaction is aborted. When the last handle of the partition is
+ * closed, the committed state is synced to the backend; a failure is
+ * logged (rate limited) and the data stays dirty in the shadow.
+ *
+ * Context: Process context; sleeps.
+ */
+void knvram_close(struct knvram_handle *h)
+{
+	struct knvram_partition *part = h->part;
+	bool last;
+	int ret;
+
+	if (h->txn) {
+		knvram_txn_destroy(h->txn);
+		atomic64_inc(&part->stats.abort_count);
+	}
+
+	scoped_guard(mutex, &part->lock) {
+		if (part->writer == h)
+			part->writer = NULL;
+		last = !--part->nhandles;
+	}
+
+	if (last) {
+		ret = knvram_sync_part(part, false);
+		if (ret && ret != -ENODEV)
+			dev_err_ratelimited(&part->dev,
+					    "sync on last close failed: %d\n",
+					    ret);
+	}
+
+	module_put(h->owner);
+	put_device(&part->dev);
+	kfree(h);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_close, KNVRAM);
+
+/*
+ * Lock a handle for one call: CLASS(knvram_hlock, hl)(h) yields @h locked,
+ * or ERR_PTR(-EAGAIN) for a non-blocking handle whose lock is taken.
+ */
+static struct knvram_handle *knvram_hlock_get(struct knvram_handle *h)
+{
+	if (h->flags & KNVRAM_NONBLOCK) {
+		if (!mutex_trylock(&h->lock))
+			return ERR_PTR(-EAGAIN);
+	} else {
+		mutex_lock(&h->lock);
+	}
+	return h;
+}
+
+static void knvram_hlock_put(struct knvram_handle *h)
+{
+	if (!IS_ERR(h))
+		mutex_unlock(&h->lock);
+}
+
+DEFINE_CLASS(knvram_hlock, struct knvram_handle *, knvram_hlock_put(_T),
+	     knvram_hlock_get(h), struct knvram_handle *h)
+
+ssize_t knvram_read_iter(struct knvram_handle *h, struct iov_iter *to,
+			 loff_t *pos)
+{
+	struct knvram_partition *part = h->part;
+	size_t len = iov_iter_count(to), done = 0;
+	bool nonblock = h->flags & KNVRAM_NONBLOCK;
+
+	if (*pos < 0)
+		return -EINVAL;
+	CLASS(knvram_hlock, hl)(h);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+
+	if (READ_ONCE(part->dead))
+		return -ENODEV;
+	if (*pos >= part->size || !len)
+		return 0;
+	len = min_t(u64, len, part->size - *pos);
+
+	if (h->txn) {
+		/* The writer: its own blocks first, else the shadow. */
+		while (done < len) {
+			u64 off = *pos + done;
+			unsigned long blk = div_u64(off, part->bs);
+			u32 boff = off - (u64)blk * part->bs;
+			size_t n = min_t(size_t, len - done, part->bs - boff);
+			u8 *src = xa_load(&h->txn->blocks, blk);
+			size_t copied;
+
+			src = src ? src + boff : part->shadow + off;
+			copied = copy_to_iter(src, n, to);
+			done += copied;
+			if (copied != n)
+				break;
+		}
+	} else if (part->writer == h) {
+		/* Only this handle changes the shadow: no lock needed. */
+		done = copy_to_iter(part->shadow + *pos, len, to);
+	} else {
+		if (nonblock) {
+			if (!down_read_trylock(&part->publish_lock))
+				return -EAGAIN;
+		} else {
+			down_read(&part->publish_lock);
+		}
+		done = copy_to_iter(part->shadow + *pos, len, to);
+		up_read(&part->publish_lock);
+	}
+
+	if (!done)
+		return -EFAULT;
+	*pos += done;
+	return done;
+}
+
+/* Undo a failed knvram_txn_write(): @txn is as it was. */
+static void knvram_txn_unstage(struct knvram_txn *txn, void **copies,
+			       unsigned long first, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		kfree(copies[i]);
+		/* Releases only the slots reserved (not yet stored) here. */
+		xa_release(&txn->blocks, first + i);
+	}
+}
+
+/*
+ * Stage a write into @txn, all or nothing: every touched block gets a new
+ * copy, the data is copied into the copies, and only if all of it arrived
+ * do the copies replace the transaction's blocks. A fault or an allocation
+ * failure leaves @txn as it was.
+ */
+static int knvram_txn_stage(struct knvram_partition *part,
+			    struct knvram_txn *txn, struct iov_iter *from,
+			    u64 pos, size_t len, void **copies)
+{
+	unsigned long first = div_u64(pos, part->bs);
+	unsigned long n = div_u64(pos + len - 1, part->bs) - first + 1;
+	unsigned long i;
+	size_t done = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned long blk = first + i;
+		u64 bstart = (u64)blk * part->bs;
+		void *old = xa_load(&txn->blocks, blk);
+
+		copies[i] = kmalloc(part->bs, GFP_KERNEL);
+		/* Reserve new slots so that the final store cannot fail. */
+		if (!copies[i] ||
+		    (!old && xa_reserve(&txn->blocks, blk, GFP_KERNEL))) {
+			knvram_txn_unstage(txn, copies, first, i + 1);
+			return -ENOMEM;
+		}
+		/* Keep what the write does not cover. */
+		if (pos > bstart || pos + len < bstart + part->bs)
+			memcpy(copies[i], old ?: part->shadow + bstart,
+			       part->bs);
+	}
+
+	while (done < len) {
+		u64 off = pos + done;
+		unsigned long i = div_u64(off, part->bs) - first;
+		u32 boff = off - (u64)(first + i) * part->bs;
+		size_t chunk = min_t(size_t, len - done, part->bs - boff);
+
+		if (copy_from_iter(copies[i] + boff, chunk, from) != chunk) {
+			knvram_txn_unstage(txn, copies, first, n);
+			iov_iter_revert(from, done + chunk);
+			return -EFAULT;
+		}
+		done += chunk;
+	}
+
+	for (i = 0; i < n; i++) {
+		/* A reserved slot reads back as NULL: a new block. */
+		void *old = xa_store(&txn->blocks, first + i, copies[i],
+				     GFP_KERNEL);
+
+		if (!old)
+			txn->nblocks++;
+		kfree(old);
+	}
+	return 0;
+}
+
+static int knvram_txn_write(struct knvram_partition *part,
+			    struct knvram_txn *txn, struct iov_iter *from,
+			    u64 pos, size_t len)
+{
+	unsigned long n = div_u64(pos + len - 1, part->bs) -
+			  div_u64(pos, part->bs) + 1;
+	void *small[8] = { };
+	void **copies;
+	int ret;
+
+	if (n <= ARRAY_SIZE(small))
+		return knvram_txn_stage(part, txn, from, pos, len, small);
+
+	copies = kvcalloc(n, sizeof(*copies), GFP_KERNEL);
+	if (!copies)
+		return -ENOMEM;
+	ret = knvram_txn_stage(part, txn, from, pos, len, copies);
+	kvfree(copies);
+	return ret;
+}
+
+ssize_t knvram_write_iter(struct knvram_handle *h, struct iov_iter *from,
+			  loff_t *pos)
+{
+	struct knvram_partition *part = h->part;
+	size_t len = iov_iter_count(from);
+	struct knvram_txn *txn;
+	bool implicit = false;
+	int ret;
+
+	if (!(h->flags & KNVRAM_WRITE))
+		return -EBADF;
+	if (*pos < 0)
+		return -EINVAL;
+	CLASS(knvram_hlock, hl)(h);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+
+	if (READ_ONCE(part->dead))
+		return -ENODEV;
+	if (knvram_frozen(part))
+		return -ESHUTDOWN;
+	if (!len)
+		return 0;
+	if (*pos >= part->size)
+		return -ENOSPC;
+	len = min_t(u64, len, part->size - *pos);
+
+	txn = h->txn;
+	if (!txn) {
+		txn = knvram_txn_alloc();
+		if (!txn)
+			return -ENOMEM;
+		implicit = !h->autot;
+	}
+
+	ret = knvram_txn_write(part, txn, from, *pos, len);
+	if (ret)
+		goto err_txn;
+
+	if (implicit) {
+		/* A write outside a transaction is a transaction of one. */
+		ret = knvram_publish(part, txn, h->flags & KNVRAM_NONBLOCK);
+		if (ret) {
+			iov_iter_revert(from, len);
+			goto err_txn;
+		}
+		knvram_txn_free_rcu(txn);
+		if (h->flags & KNVRAM_SYNC) {
+			ret = knvram_sync_part(part, false);
+			if (ret)
+				return ret;
+		}
+	} else {
+		h->txn = txn;
+	}
+	*pos += len;
+	return len;
+
+err_txn:
+	if (txn != h->txn)
+		knvram_txn_destroy(txn);
+	return ret;
+}
+
+/**
+ * knvram_read() - read from a partition
+ * @h:   Handle.
+ * @buf: Destination.
+ * @len: Bytes to read.
+ * @pos: Offset in the partition; advanced by what was read.
+ *
+ * A reader sees the committed state, the writer also its own open
+ * transaction. A read running at the same time as a commit returns, for its
+ * whole range, all old or all new data.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: Bytes read (0 at or past the end), or -ENODEV if the partition
+ * was removed, -EAGAIN if non-blocking and it would sleep, -EINVAL for a
+ * negative @pos.
+ */
+ssize_t knvram_read(struct knvram_handle *h, void *buf, size_t len,
+		    loff_t *pos)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, len);
+	return knvram_read_iter(h, &iter, pos);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_read, KNVRAM);
+
+/**
+ * knvram_write() - write to a partition
+ * @h:   Handle opened with %KNVRAM_WRITE.
+ * @buf: Source.
+ * @len: Bytes to write.
+ * @pos: Offset in the partition; advanced by what was written.
+ *
+ * Inside a transaction (or with autot on, which starts one) the data is
+ * staged in the transaction. Otherwise it is published at once, as a
+ * transaction of its own, and with %KNVRAM_SYNC synced before returning.
+ * A write crossing the end of the partition is short.
+ *
+ * Context: Process context; sleeps.
+ * Return: Bytes written, or -EBADF (reader), -ENOSPC (@pos at or past the
+ * end), -ESHUTDOWN (power failing), -ENODEV (removed), -EAGAIN
+ * (non-blocking), -ENOMEM, or a sync error with %KNVRAM_SYNC.
+ */
+ssize_t knvram_write(struct knvram_handle *h, const void *buf, size_t len,
+		     loff_t *pos)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
+	return knvram_write_iter(h, &iter, pos);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_write, KNVRAM);
+
+/**
+ * knvram_tbegin() - start a transaction
+ * @h: Handle opened with %KNVRAM_WRITE.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: 0, -EALREADY if one is open, -EBADF (reader), -ENODEV, -EAGAIN,
+ * -ENOMEM.
+ */
+int knvram_tbegin(struct knvram_handle *h)
+{
+	if (!(h->flags & KNVRAM_WRITE))
+		return -EBADF;
+	CLASS(knvram_hlock, hl)(h);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+
+	if (READ_ONCE(h->part->dead))
+		return -ENODEV;
+	if (h->txn)
+		return -EALREADY;
+	h->txn = knvram_txn_alloc();
+	return h->txn ? 0 : -ENOMEM;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_tbegin, KNVRAM);
+
+/**
+ * knvram_tcommit() - publish the open transaction
+ * @h: Handle with an open transaction.
+ *
+ * Every write of the transaction becomes visible to all handles at once.
+ * With %KNVRAM_SYNC the committed state is synced before returning.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: 0; -EINVAL if no transaction is open; -ESHUTDOWN if the power is
+ * failing, -EAGAIN if non-blocking and it would sleep (the transaction
+ * stays open in both cases); -EBADF, -ENODEV; or a sync error with
+ * %KNVRAM_SYNC (the commit itself happened).
+ */
+int knvram_tcommit(struct knvram_handle *h)
+{
+	struct knvram_partition *part = h->part;
+	int ret;
+
+	if (!(h->flags & KNVRAM_WRITE))
+		return -EBADF;
+	CLASS(knvram_hlock, hl)(h);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+
+	if (READ_ONCE(part->dead))
+		return -ENODEV;
+	if (!h->txn)
+		return -EINVAL;
+	ret = knvram_publish(part, h->txn, h->flags & KNVRAM_NONBLOCK);
+	if (ret)
+		return ret;
+	knvram_txn_free_rcu(h->txn);
+	h->txn = NULL;
+	if (h->flags & KNVRAM_SYNC)
+		return knvram_sync_part(part, false);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_tcommit, KNVRAM);
+
+/**
+ * knvram_tabort() - drop the open transaction
+ * @h: Handle with an open transaction.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: 0, -EINVAL if no transaction is open, -EBADF, -EAGAIN.
+ */
+int knvram_tabort(struct knvram_handle *h)
+{
+	if (!(h->flags & KNVRAM_WRITE))
+		return -EBADF;
+	CLASS(knvram_hlock, hl)(h);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+
+	if (READ_ONCE(h->part->dead))
+		return -ENODEV;
+	if (!h->txn)
+		return -EINVAL;
+	knvram_txn_destroy(h->txn);
+	h->txn = NULL;
+	atomic64_inc(&h->part->stats.abort_count);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_tabort, KNVRAM);
+
+/**
+ * knvram_sync() - write the committed state to the backend
+ * @h: Handle (reader or writer).
+ *
+ * Writes only the blocks committed since the last sync, to the older of
+ * the partition's two banks, then commits them with the bank's header; an
+ * open transaction is not part of it.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: 0, -ENODEV, -EAGAIN, or the backend's error (the data stays
+ * dirty and the next sync tries again).
+ */
+int knvram_sync(struct knvram_handle *h)
+{
+	return knvram_sync_part(h->part, h->flags & KNVRAM_NONBLOCK);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_sync, KNVRAM);
+
+/**
+ * knvram_setautot() - turn automatic transactions on or off
+ * @h:  Handle opened with %KNVRAM_WRITE.
+ * @on: With autot on, a write with no open transaction starts one.
+ *
+ * Turning autot off does not end an open transaction.
+ *
+ * Context: Any context that may take a mutex.
+ * Return: 0, -EBADF (reader), -EAGAIN (non-blocking).
+ */
+int knvram_setautot(struct knvram_handle *h, bool on)
+{
+	if (!(h->flags & KNVRAM_WRITE))
+		return -EBADF;
+	CLASS(knvram_hlock, hl)(h);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+	WRITE_ONCE(h->autot, on);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_setautot, KNVRAM);
+
+/**
+ * knvram_getautot() - is autot on?
+ * @h: Handle.
+ *
+ * Return: The handle's autot setting.
+ */
+bool knvram_getautot(struct knvram_handle *h)
+{
+	return READ_ONCE(h->autot);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_getautot, KNVRAM);
+
+/**
+ * knvram_size() - size of the partition behind a handle
+ * @h: Handle.
+ *
+ * Return: Usable bytes.
+ */
+u64 knvram_size(struct knvram_handle *h)
+{
+	return h->part->size;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_size, KNVRAM);
+
+/* ------------------------------------------------------------------ */
+/* Emergency sync */
+
+static bool knvram_deferred_pending;
+
+/*
+ * Partitions whose backend cannot write in atomic context are synced from
+ * here, in process context, as soon as the emergency sync can get a CPU.
+ * They are frozen already, so nothing new is committed.
+ */
+static void knvram_deferred_sync(struct work_struct *work)
+{
+	struct knvram_partition *part;
+
+	guard(mutex)(&knvram_lock);
+	WRITE_ONCE(knvram_deferred_pending, false);
+	list_for_each_entry(part, &knvram_partitions, all_node) {
+		u64 t0;
+
+		if (part->be->flags & KNVRAM_BACKEND_NMI_SAFE)
+			continue;
+		t0 = ktime_get_mono_fast_ns();
+		if (!knvram_sync_part(part, false)) {
+			atomic64_inc(&part->stats.emergency_sync_count);
+			atomic64_set(&part->stats.emergency_sync_last_ns,
+				     ktime_get_mono_fast_ns() - t0);
+		}
+	}
+}
+
+static void knvram_deferred_kick(struct irq_work *work)
+{
+	queue_work(system_highpri_wq, &knvram_deferred_work);
+}
+
+static DEFINE_IRQ_WORK(knvram_deferred_irq_work, knvram_deferred_kick);
+
+/**
+ * knvram_emergency_sync() - the power is failing: sync every partition now
+ *
+ * Freezes every partition (writes and commits then fail with -ESHUTDOWN
+ * until knvram_emergency_end()) and writes its committed state to the
+ * backend. A commit that is half published when this runs is written
+ * whole. Backends that can write in any context are written before this
+ * returns; the others are synced by a high-priority worker as soon as
+ * possible, and the power supply's hold-up time must cover that.
+ *
+ * Context: Any context, NMI included: takes no lock and sleeps on nothing.
+ * Return: 0, or the first backend error.
+ */
+int knvram_emergency_sync(void)
+{
+	struct knvram_partition *part;
+	bool deferred = false;
+	int ret = 0;
+
+	/*
+	 * The list is RCU-protected; partitions leave it, and are waited
+	 * for with synchronize_rcu(), before their backend goes away.
+	 */
+	rcu_read_lock();
+	list_for_each_entry_rcu(part, &knvram_partitions, all_node) {
+		long state = atomic_long_fetch_or(KNVRAM_FROZEN,
+						  &part->pubstate);
+		struct knvram_txn *txn;
+		int err;
+
+		if (!(part->be->flags & KNVRAM_BACKEND_NMI_SAFE)) {
+			deferred = true;
+			continue;
+		}
+		/*
+		 * Fully ordered with the commit's cmpxchg: if a commit is
+		 * publishing, @txn is complete and is written in place of
+		 * the half-updated shadow; it is freed only after RCU.
+		 */
+		txn = (struct knvram_txn *)(state & ~KNVRAM_FROZEN);
+		err = knvram_media_sync(part, txn, true);
+		if (err && !ret)
+			ret = err;
+	}
+	rcu_read_unlock();
+
+	if (deferred && !READ_ONCE(knvram_deferred_pending)) {
+		WRITE_ONCE(knvram_deferred_pending, true);
+		irq_work_queue(&knvram_deferred_irq_work);
+	}
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_emergency_sync, KNVRAM);
+
+/**
+ * knvram_emergency_end() - the power is back: accept changes again
+ *
+ * Context: Any context.
+ */
+void knvram_emergency_end(void)
+{
+	struct knvram_partition *part;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(part, &knvram_partitions, all_node)
+		atomic_long_andnot(KNVRAM_FROZEN, &part->pubstate);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(knvram_emergency_end, KNVRAM);
+
+/* ------------------------------------------------------------------ */
+/* Partitions */
+
+static void knvram_partition_release(struct device *dev)
+{
+	struct knvram_partition *part = to_knvram_partition(dev);
+
+	if (MINOR(dev->devt) || MAJOR(dev->devt))
+		ida_free(&knvram_minors, MINOR(dev->devt));
+	knvram_media_free(part);
+	kfree(part->backend_name);
+	kfree(part);
+}
+
+static bool knvram_name_valid(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (!len || len > KNVRAM_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return true;
+}
+
+static struct knvram_partition *knvram_find_locked(const char *name)
+{
+	struct knvram_partition *part;
+
+	lockdep_assert_held(&knvram_lock);
+	list_for_each_entry(part, &knvram_partitions, all_node)
+		if (!strcmp(part->name, name))
+			return part;
+	return NULL;
+}
+
+/**
+ * knvram_partition_footprint() - media bytes a partition of @size needs
+ * @be:   Backend.
+ * @size: Usable bytes.
+ *
+ * Return: Bytes of partition space (two banks of header, checksum table
+ * and data), or 0 if @size is not a non-zero multiple of the block size.
+ */
+u64 knvram_partition_footprint(struct knvram_backend *be, u64 size)
+{
+	struct knvram_partition tmp = { .size = size, .bs = be->block_size };
+
+	if (knvram_media_geometry(&tmp))
+		return 0;
+	return 2 * tmp.bank_size;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_partition_footprint, KNVRAM);
+
+/**
+ * knvram_backend_space() - bytes of the backend available to partitions
+ * @be: Backend.
+ *
+ * Partition offsets count from the start of this space; the media before
+ * it holds the backend's label.
+ *
+ * Return: Bytes.
+ */
+u64 knvram_backend_space(struct knvram_backend *be)
+{
+	return be->size - knvram_media_label_size(be);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_backend_space, KNVRAM);
+
+static int knvram_check_range(struct knvram_backend *be, u64 start, u64 len)
+{
+	struct knvram_partition *other;
+	u64 end;
+
+	if (check_add_overflow(start, len, &end) ||
+	    end > knvram_backend_space(be))
+		return -ENOSPC;
+	start += knvram_media_label_size(be);
+	end += knvram_media_label_size(be);
+	list_for_each_entry(other, &be->partitions, be_node)
+		if (start < other->offset + 2 * other->bank_size &&
+		    other->offset < end)
+			return -EBUSY;
+	return 0;
+}
+
+static struct knvram_partition *
+knvram_partition_alloc(struct knvram_backend *be,
+		       const struct knvram_partition_info *info)
+{
+	struct knvram_partition *part;
+	int ret;
+
+	part = kzalloc(sizeof(*part), GFP_KERNEL);
+	if (!part)
+		return ERR_PTR(-ENOMEM);
+	part->be = be;
+	part->bs = be->block_size;
+	part->size = info->size;
+	part->autot = info->autot;
+	strscpy(part->name, info->name);
+	mutex_init(&part->lock);
+	mutex_init(&part->sync_lock);
+	init_rwsem(&part->publish_lock);
+	device_initialize(&part->dev);
+	part->dev.class = &knvram_class;
+	part->dev.parent = be->dev;
+	part->dev.release = knvram_partition_release;
+	/* From here on, put_device() frees everything. */
+
+	ret = knvram_media_geometry(part);
+	if (!ret) {
+		part->backend_name = kstrdup(be->name, GFP_KERNEL);
+		if (!part->backend_name)
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = dev_set_name(&part->dev, "%s", part->name);
+	if (!ret)
+		ret = knvram_media_alloc(part);
+	if (ret) {
+		put_device(&part->dev);
+		return ERR_PTR(ret);
+	}
+	return part;
+}
+
+/* Place, load and publish a new partition; put_device() it on failure. */
+static int knvram_partition_add(struct knvram_partition *part, u64 offset)
+{
+	struct knvram_backend *be = part->be;
+	int minor, ret;
+
+	guard(mutex)(&knvram_lock);
+	if (knvram_find_locked(part->name))
+		return -EEXIST;
+	ret = knvram_check_range(be, offset, 2 * part->bank_size);
+	if (ret)
+		return ret;
+	part->offset = knvram_media_label_size(be) + offset;
+
+	minor = ida_alloc_max(&knvram_minors, KNVRAM_MINORS - 1, GFP_KERNEL);
+	if (minor < 0)
+		return minor;
+	part->dev.devt = MKDEV(MAJOR(knvram_devt), minor);
+
+	ret = knvram_media_load(part);
+	if (ret)
+		return ret;
+	ret = knvram_cdev_add(part);
+	if (ret)
+		return ret;
+
+	list_add_tail(&part->be_node, &be->partitions);
+	list_add_tail_rcu(&part->all_node, &knvram_partitions);
+	return 0;
+}
+
+/**
+ * knvram_partition_create() - create a partition on a backend
+ * @be:   Backend.
+ * @info: Name, offset, size and default autot.
+ *
+ * Loads the partition's newest valid bank from the media into a new
+ * shadow image (formatting blank media), then creates /dev/knvram/<name>.
+ *
+ * Context: Process context; sleeps.
+ * Return: The partition, or ERR_PTR(): -EINVAL for a bad name or a size or
+ * offset that is not a non-zero multiple of the block size, -EEXIST if the
+ * name is taken, -ENOSPC if it does not fit in the backend, -EBUSY if it
+ * overlaps another partition, -EUCLEAN if the media holds no valid bank
+ * and is not blank, -ENOMEM, or the backend's error.
+ */
+struct knvram_partition *
+knvram_partition_create(struct knvram_backend *be,
+			const struct knvram_partition_info *info)
+{
+	struct knvram_partition *part;
+	int ret;
+
+	if (!info->name || !knvram_name_valid(info->name) ||
+	    info->offset % be->block_size)
+		return ERR_PTR(-EINVAL);
+
+	part = knvram_partition_alloc(be, info);
+	if (IS_ERR(part))
+		return part;
+	ret = knvram_partition_add(part, info->offset);
+	if (ret) {
+		put_device(&part->dev);
+		return ERR_PTR(ret);
+	}
+	return part;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_partition_create, KNVRAM);
+
+static void knvram_partition_remove_locked(struct knvram_partition *part)
+{
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+
+	scoped_guard(mutex, &part->lock)
+		WRITE_ONCE(part->dead, true);
+
+	/* Nothing committed is lost: write it before the backend goes. */
+	scoped_guard(mutex, &part->sync_lock) {
+		ret = knvram_media_sync(part, NULL, false);
+		if (ret)
+			dev_err(&part->dev,
+				"final sync failed (%d): unsynced commits lost\n",
+				ret);
+	}
+
+	list_del_rcu(&part->all_node);
+	list_del(&part->be_node);
+	/* No emergency sync still uses the partition or its backend. */
+	synchronize_rcu();
+
+	knvram_cdev_del(part);
+	put_device(&part->dev);
+}
+
+/**
+ * knvram_partition_remove() - remove a partition
+ * @part: Partition from knvram_partition_create().
+ *
+ * Syncs what was committed, then removes the device. Handles that are still
+ * open stay valid; their calls fail with -ENODEV and nothing is freed until
+ * the last one is closed.
+ *
+ * Context: Process context; sleeps.
+ */
+void knvram_partition_remove(struct knvram_partition *part)
+{
+	guard(mutex)(&knvram_lock);
+	knvram_partition_remove_locked(part);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_partition_remove, KNVRAM);
+
+/* ------------------------------------------------------------------ */
+/* Backends */
+
+/* Fixed partitions from the devicetree: the "partitions" child node. */
+static void knvram_add_of_partitions(struct knvram_backend *be)
+{
+	struct device_node *np __free(device_node) =
+		of_get_child_by_name(be->dev->of_node, "partitions");
+
+	if (!np)
+		return;
+
+	for_each_available_child_of_node_scoped(np, child) {
+		struct knvram_partition_info info = { };
+		struct knvram_partition *part;
+		u64 reg[2];
+		int ret;
+
+		ret = of_property_read_string(child, "label", &info.name);
+		if (ret) {
+			dev_err(be->dev, "%pOF: missing or bad 'label'\n", child);
+			continue;
+		}
+		ret = of_property_read_variable_u64_array(child, "reg", reg,
+							  2, 2);
+		if (ret < 0) {
+			u32 reg32[2];
+
+			ret = of_property_read_u32_array(child, "reg", reg32, 2);
+			if (ret) {
+				dev_err(be->dev, "%pOF: bad 'reg'\n", child);
+				continue;
+			}
+			reg[0] = reg32[0];
+			reg[1] = reg32[1];
+		}
+		info.offset = reg[0];
+		info.size = reg[1];
+		info.autot = of_property_read_bool(child,
+						   "linux,auto-transactions");
+		part = knvram_partition_create(be, &info);
+		if (IS_ERR(part))
+			dev_err(be->dev, "%pOF: partition '%s' not created: %pe\n",
+				child, info.name, part);
+	}
+}
+
+/**
+ * __knvram_backend_register() - register a backend
+ * @config: Description of the backend; copied.
+ * @owner:  Module of the provider; use knvram_backend_register().
+ *
+ * Creates the fixed partitions of the "partitions" child of the
+ * devicetree node of @config->dev, if any.
+ *
+ * Context: Process context; sleeps.
+ * Return: The backend, or ERR_PTR(-EINVAL) for a config the core cannot
+ * use, -EEXIST for a name in use, -ENOMEM.
+ */
+struct knvram_backend *
+__knvram_backend_register(const struct knvram_backend_config *config,
+			  struct module *owner)
+{
+	u32 bs = config->block_size ?: KNVRAM_DEFAULT_BLOCK;
+	u32 wu = config->write_unit ?: 1;
+	struct knvram_backend *be, *other;
+
+	if (!config->dev || !config->name || !config->ops ||
+	    !config->ops->read || !config->ops->write ||
+	    !is_power_of_2(bs) || bs < KNVRAM_MIN_BLOCK ||
+	    bs > KNVRAM_MAX_BLOCK || !is_power_of_2(wu) ||
+	    wu > KNVRAM_MAX_WRITE_UNIT || config->flags & ~KNVRAM_BACKEND_NMI_SAFE)
+		return ERR_PTR(-EINVAL);
+
+	be = kzalloc(sizeof(*be), GFP_KERNEL);
+	if (!be)
+		return ERR_PTR(-ENOMEM);
+	be->name = kstrdup(config->name, GFP_KERNEL);
+	if (!be->name) {
+		kfree(be);
+		return ERR_PTR(-ENOMEM);
+	}
+	be->dev = config->dev;
+	be->owner = owner;
+	be->ops = config->ops;
+	be->priv = config->priv;
+	be->size = config->size;
+	be->block_size = bs;
+	be->write_unit = wu;
+	be->flags = config->flags;
+	INIT_LIST_HEAD(&be->partitions);
+
+	scoped_guard(mutex, &knvram_lock) {
+		list_for_each_entry(other, &knvram_backends, node) {
+			if (!strcmp(other->name, be->name)) {
+				kfree(be->name);
+				kfree(be);
+				return ERR_PTR(-EEXIST);
+			}
+		}
+		if (be->size <= knvram_media_label_size(be)) {
+			kfree(be->name);
+			kfree(be);
+			return ERR_PTR(-EINVAL);
+		}
+		list_add_tail(&be->node, &knvram_backends);
+	}
+
+	knvram_add_of_partitions(be);
+	return be;
+}
+EXPORT_SYMBOL_NS_GPL(__knvram_backend_register, KNVRAM);
+
+/**
+ * knvram_backend_unregister() - remove a backend and its partitions
+ * @be: Backend from knvram_backend_register().
+ *
+ * Every partition is synced and removed as by knvram_partition_remove().
+ *
+ * Context: Process context; sleeps.
+ */
+void knvram_backend_unregister(struct knvram_backend *be)
+{
+	struct knvram_partition *part, *tmp;
+
+	scoped_guard(mutex, &knvram_lock) {
+		list_for_each_entry_safe(part, tmp, &be->partitions, be_node)
+			knvram_partition_remove_locked(part);
+		list_del(&be->node);
+	}
+	/* A deferred emergency sync may still be walking the old list. */
+	flush_work(&knvram_deferred_work);
+	kfree(be->name);
+	kfree(be);
+}
+EXPORT_SYMBOL_NS_GPL(knvram_backend_unregister, KNVRAM);
+
+static void knvram_backend_unregister_action(void *be)
+{
+	knvram_backend_unregister(be);
+}
+
+/**
+ * __devm_knvram_backend_register() - managed knvram_backend_register()
+ * @dev:    Device whose unbinding unregisters the backend.
+ * @config: As for knvram_backend_register().
+ * @owner:  Module of the provider; use devm_knvram_backend_register().
+ *
+ * Context: Process context; sleeps.
+ * Return: As knvram_backend_register().
+ */
+struct knvram_backend *
+__devm_knvram_backend_register(struct device *dev,
+			       const struct knvram_backend_config *config,
+			       struct module *owner)
+{
+	struct knvram_backend *be;
+	int ret;
+
+	be = __knvram_backend_register(config, owner);
+	if (IS_ERR(be))
+		return be;
+	ret = devm_add_action_or_reset(dev, knvram_backend_unregister_action,
+				       be);
+	return ret ? ERR_PTR(ret) : be;
+}
+EXPORT_SYMBOL_NS_GPL(__devm_knvram_backend_register, KNVRAM);
+
+/* ------------------------------------------------------------------ */
+
+static int __init knvram_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&knvram_devt, 0, KNVRAM_MINORS, "knvram");
+	if (ret)
+		return ret;
+	ret = class_register(&knvram_class);
+	if (ret)
+		unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+	return ret;
+}
+
+static void __exit knvram_exit(void)
+{
+	irq_work_sync(&knvram_deferred_irq_work);
+	flush_work(&knvram_deferred_work);
+	class_unregister(&knvram_class);
+	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+}
+
+module_init(knvram_init);
+module_exit(knvram_exit);
+
+MODULE_DESCRIPTION("knvram: non-volatile RAM partitions with transactions");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * knvram sysfs attributes: /sys/class/knvram/<name>/.
+ * Documented in Documentation/ABI/testing/sysfs-class-knvram.
+ */
+
+#include <linux/device.h>
+#include <linux/kstrtox.h>
+#include <linux/stringify.h>
+#include <linux/sysfs.h>
+
+#include "knvram-internal.h"
+
+static ssize_t size_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_knvram_partition(dev)->size);
+}
+static DEVICE_ATTR_RO(size);
+
+static ssize_t autot_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_knvram_partition(dev)->autot));
+}
+
+static ssize_t autot_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	WRITE_ONCE(to_knvram_partition(dev)->autot, on);
+	return count;
+}
+static DEVICE_ATTR_RW(autot);
+
+static ssize_t dirty_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  knvram_dirty_bytes(to_knvram_partition(dev)));
+}
+static DEVICE_ATTR_RO(dirty);
+
+static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_knvram_partition(dev)->backend_name);
+}
+static DEVICE_ATTR_RO(backend);
+
+/* The statistics: one show function, the field found by offset. */
+struct knvram_stat_attr {
+	struct device_attribute attr;
+	size_t offset;
+};
+
+static ssize_t knvram_stat_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct knvram_stat_attr *sa = container_of(attr, struct knvram_stat_attr,
+						   attr);
+	struct knvram_partition *part = to_knvram_partition(dev);
+	atomic64_t *val = (void *)&part->stats + sa->offset;
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(val));
+}
+
+#define KNVRAM_STAT_ATTR(_name)						\
+	static struct knvram_stat_attr knvram_stat_##_name = {		\
+		.attr = {						\
+			.attr = { .name = __stringify(_name), .mode = 0444 }, \
+			.show = knvram_stat_show,			\
+		},							\
+		.offset = offsetof(struct knvram_stats, _name),		\
+	}
+
+KNVRAM_STAT_ATTR(sync_count);
+KNVRAM_STAT_ATTR(sync_bytes);
+KNVRAM_STAT_ATTR(sync_last_ns);
+KNVRAM_STAT_ATTR(sync_max_ns);
+KNVRAM_STAT_ATTR(sync_errors);
+KNVRAM_STAT_ATTR(emergency_sync_count);
+KNVRAM_STAT_ATTR(emergency_sync_last_ns);
+KNVRAM_STAT_ATTR(commit_count);
+KNVRAM_STAT_ATTR(abort_count);
+
+static struct attribute *knvram_attrs[] = {
+	&dev_attr_size.attr,
+	&dev_attr_autot.attr,
+	&dev_attr_dirty.attr,
+	&dev_attr_backend.attr,
+	&knvram_stat_sync_count.attr.attr,
+	&knvram_stat_sync_bytes.attr.attr,
+	&knvram_stat_sync_last_ns.attr.attr,
+	&knvram_stat_sync_max_ns.attr.attr,
+	&knvram_stat_sync_errors.attr.attr,
+	&knvram_stat_emergency_sync_count.attr.attr,
+	&knvram_stat_emergency_sync_last_ns.attr.attr,
+	&knvram_stat_commit_count.attr.attr,
+	&knvram_stat_abort_count.attr.attr,
+	NULL
+};
+
+static const struct attribute_group knvram_group = {
+	.attrs = knvram_attrs,
+};
+
+const struct attribute_group *knvram_groups[] = {
+	&knvram_group,
+	NULL
+};
