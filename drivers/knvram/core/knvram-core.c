@@ -19,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/of.h>
+#include <linux/of_address.h>
 #include <linux/overflow.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
@@ -39,6 +40,8 @@ static LIST_HEAD(knvram_backends);
 static LIST_HEAD(knvram_partitions);
 static DEFINE_IDA(knvram_minors);
 static dev_t knvram_devt;
+/* Frees published transactions; drained (after rcu_barrier()) at exit. */
+static struct workqueue_struct *knvram_wq;
 
 static void knvram_deferred_sync(struct work_struct *work);
 static DECLARE_WORK(knvram_deferred_work, knvram_deferred_sync);
@@ -90,7 +93,7 @@ static void knvram_txn_free_work(struct work_struct *work)
 static void knvram_txn_free_rcu(struct knvram_txn *txn)
 {
 	INIT_RCU_WORK(&txn->free, knvram_txn_free_work);
-	queue_rcu_work(system_wq, &txn->free);
+	queue_rcu_work(knvram_wq, &txn->free);
 }
 
 static bool knvram_frozen(struct knvram_partition *part)
@@ -1110,7 +1113,6 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 	for_each_available_child_of_node_scoped(np, child) {
 		struct knvram_partition_info info = { };
 		struct knvram_partition *part;
-		u64 reg[2];
 		int ret;
 
 		ret = of_property_read_string(child, "label", &info.name);
@@ -1118,21 +1120,11 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 			dev_err(be->dev, "%pOF: missing or bad 'label'\n", child);
 			continue;
 		}
-		ret = of_property_read_variable_u64_array(child, "reg", reg,
-							  2, 2);
-		if (ret < 0) {
-			u32 reg32[2];
-
-			ret = of_property_read_u32_array(child, "reg", reg32, 2);
-			if (ret) {
-				dev_err(be->dev, "%pOF: bad 'reg'\n", child);
-				continue;
-			}
-			reg[0] = reg32[0];
-			reg[1] = reg32[1];
+		ret = of_property_read_reg(child, 0, &info.offset, &info.size);
+		if (ret) {
+			dev_err(be->dev, "%pOF: missing or bad 'reg'\n", child);
+			continue;
 		}
-		info.offset = reg[0];
-		info.size = reg[1];
 		info.autot = of_property_read_bool(child,
 						   "linux,auto-transactions");
 		part = knvram_partition_create(be, &info);
@@ -1269,12 +1261,21 @@ static int __init knvram_init(void)
 {
 	int ret;
 
+	knvram_wq = alloc_workqueue("knvram", 0, 0);
+	if (!knvram_wq)
+		return -ENOMEM;
 	ret = alloc_chrdev_region(&knvram_devt, 0, KNVRAM_MINORS, "knvram");
 	if (ret)
-		return ret;
+		goto err_wq;
 	ret = class_register(&knvram_class);
 	if (ret)
-		unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+		goto err_chrdev;
+	return 0;
+
+err_chrdev:
+	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+err_wq:
+	destroy_workqueue(knvram_wq);
 	return ret;
 }
 
@@ -1284,6 +1285,9 @@ static void __exit knvram_exit(void)
 	flush_work(&knvram_deferred_work);
 	class_unregister(&knvram_class);
 	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+	/* Transactions waiting for a grace period, then for the worker. */
+	rcu_barrier();
+	destroy_workqueue(knvram_wq);
 }
 
 module_init(knvram_init);
