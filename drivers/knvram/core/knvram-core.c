@@ -183,6 +183,7 @@ u64 knvram_dirty_bytes(struct knvram_partition *part)
 
 	return (u64)bitmap_weight(part->need[bank], part->nblocks) * part->bs;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_dirty_bytes);
 
 /* ------------------------------------------------------------------ */
 /* Handles */
@@ -193,10 +194,31 @@ int knvram_handle_check(struct knvram_handle *h)
 	return READ_ONCE(h->part->dead) ? -ENODEV : 0;
 }
 
+static int knvram_attach_handle(struct knvram_partition *part,
+				struct knvram_handle *h)
+{
+	guard(mutex)(&part->lock);
+	if (part->dead)
+		return -ENODEV;
+	if ((h->flags & KNVRAM_WRITE) && part->writer)
+		return -EBUSY;
+	if (!try_module_get(part->be->owner))
+		return -ENODEV;
+	h->owner = part->be->owner;
+	h->part = part;
+	h->autot = READ_ONCE(part->autot);
+	get_device(&part->dev);
+	if (h->flags & KNVRAM_WRITE)
+		part->writer = h;
+	part->nhandles++;
+	return 0;
+}
+
 struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
 					    unsigned int flags)
 {
 	struct knvram_handle *h;
+	int ret;
 
 	if (flags & ~(KNVRAM_WRITE | KNVRAM_NONBLOCK | KNVRAM_SYNC))
 		return ERR_PTR(-EINVAL);
@@ -207,28 +229,12 @@ struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
 	mutex_init(&h->lock);
 	h->flags = flags;
 
-	scoped_guard(mutex, &part->lock) {
-		if (part->dead)
-			goto err_free;
-		if ((flags & KNVRAM_WRITE) && part->writer) {
-			kfree(h);
-			return ERR_PTR(-EBUSY);
-		}
-		if (!try_module_get(part->be->owner))
-			goto err_free;
-		h->owner = part->be->owner;
-		h->part = part;
-		h->autot = READ_ONCE(part->autot);
-		get_device(&part->dev);
-		if (flags & KNVRAM_WRITE)
-			part->writer = h;
-		part->nhandles++;
+	ret = knvram_attach_handle(part, h);
+	if (ret) {
+		kfree(h);
+		return ERR_PTR(ret);
 	}
 	return h;
-
-err_free:
-	kfree(h);
-	return ERR_PTR(-ENODEV);
 }
 
 /**
@@ -329,12 +335,47 @@ static void knvram_hlock_put(struct knvram_handle *h)
 DEFINE_CLASS(knvram_hlock, struct knvram_handle *, knvram_hlock_put(_T),
 	     knvram_hlock_get(h), struct knvram_handle *h)
 
+/*
+ * A reader copies the shadow under @publish_lock with page faults off, so
+ * that a commit never waits for a user page to be faulted in (it would
+ * hold @sync_lock meanwhile). A fault ends the copy; the pages are faulted
+ * in without the lock and the whole copy is done again. What cannot be
+ * faulted in at all shortens the read.
+ */
+static ssize_t knvram_read_shadow(struct knvram_partition *part,
+				  struct iov_iter *to, u64 pos, size_t len,
+				  bool nonblock)
+{
+	size_t done;
+
+	for (;;) {
+		if (nonblock) {
+			if (!down_read_trylock(&part->publish_lock))
+				return -EAGAIN;
+		} else {
+			down_read(&part->publish_lock);
+		}
+		pagefault_disable();
+		done = copy_to_iter(part->shadow + pos, len, to);
+		pagefault_enable();
+		up_read(&part->publish_lock);
+		if (done == len)
+			return done;
+
+		iov_iter_revert(to, done);
+		len -= fault_in_iov_iter_writeable(to, len);
+		if (!len)
+			return -EFAULT;
+	}
+}
+
 ssize_t knvram_read_iter(struct knvram_handle *h, struct iov_iter *to,
 			 loff_t *pos)
 {
 	struct knvram_partition *part = h->part;
 	size_t len = iov_iter_count(to), done = 0;
 	bool nonblock = h->flags & KNVRAM_NONBLOCK;
+	ssize_t ret;
 
 	if (*pos < 0)
 		return -EINVAL;
@@ -368,14 +409,10 @@ ssize_t knvram_read_iter(struct knvram_handle *h, struct iov_iter *to,
 		/* Only this handle changes the shadow: no lock needed. */
 		done = copy_to_iter(part->shadow + *pos, len, to);
 	} else {
-		if (nonblock) {
-			if (!down_read_trylock(&part->publish_lock))
-				return -EAGAIN;
-		} else {
-			down_read(&part->publish_lock);
-		}
-		done = copy_to_iter(part->shadow + *pos, len, to);
-		up_read(&part->publish_lock);
+		ret = knvram_read_shadow(part, to, *pos, len, nonblock);
+		if (ret < 0)
+			return ret;
+		done = ret;
 	}
 
 	if (!done)
@@ -436,9 +473,11 @@ static int knvram_txn_stage(struct knvram_partition *part,
 		u32 boff = off - (u64)(first + i) * part->bs;
 		size_t chunk = min_t(size_t, len - done, part->bs - boff);
 
-		if (copy_from_iter(copies[i] + boff, chunk, from) != chunk) {
+		size_t copied = copy_from_iter(copies[i] + boff, chunk, from);
+
+		if (copied != chunk) {
 			knvram_txn_unstage(txn, copies, first, n);
-			iov_iter_revert(from, done + chunk);
+			iov_iter_revert(from, done + copied);
 			return -EFAULT;
 		}
 		done += chunk;
@@ -524,14 +563,16 @@ ssize_t knvram_write_iter(struct knvram_handle *h, struct iov_iter *from,
 			goto err_txn;
 		}
 		knvram_txn_free_rcu(txn);
+		*pos += len;
+		/* As for files: the write happened even if the sync fails. */
 		if (h->flags & KNVRAM_SYNC) {
 			ret = knvram_sync_part(part, false);
 			if (ret)
 				return ret;
 		}
-	} else {
-		h->txn = txn;
+		return len;
 	}
+	h->txn = txn;
 	*pos += len;
 	return len;
 
@@ -721,6 +762,8 @@ int knvram_setautot(struct knvram_handle *h, bool on)
 	CLASS(knvram_hlock, hl)(h);
 	if (IS_ERR(hl))
 		return PTR_ERR(hl);
+	if (READ_ONCE(h->part->dead))
+		return -ENODEV;
 	WRITE_ONCE(h->autot, on);
 	return 0;
 }
@@ -878,7 +921,8 @@ static bool knvram_name_valid(const char *name)
 	if (!len || len > KNVRAM_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+		if (!isascii(name[i]) || (!isalnum(name[i]) &&
+					  !strchr("_.-", name[i])))
 			return false;
 	return true;
 }
@@ -904,11 +948,11 @@ static struct knvram_partition *knvram_find_locked(const char *name)
  */
 u64 knvram_partition_footprint(struct knvram_backend *be, u64 size)
 {
-	struct knvram_partition tmp = { .size = size, .bs = be->block_size };
+	u64 bank_size;
 
-	if (knvram_media_geometry(&tmp))
+	if (knvram_bank_size(size, be->block_size, &bank_size))
 		return 0;
-	return 2 * tmp.bank_size;
+	return 2 * bank_size;
 }
 EXPORT_SYMBOL_NS_GPL(knvram_partition_footprint, KNVRAM);
 

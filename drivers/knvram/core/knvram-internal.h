@@ -215,6 +215,7 @@ u64 knvram_dirty_bytes(struct knvram_partition *part);
 int knvram_handle_check(struct knvram_handle *h);
 
 /* media format */
+int knvram_bank_size(u64 size, u32 bs, u64 *bank_size);
 int knvram_media_geometry(struct knvram_partition *part);
 int knvram_media_alloc(struct knvram_partition *part);
 void knvram_media_free(struct knvram_partition *part);

@@ -31,7 +31,7 @@
 
 #include "knvram-internal.h"
 
-#define KNVRAM_MAGIC	0x524e564b	/* "KVNR" read as little endian */
+#define KNVRAM_MAGIC	0x52564e4b	/* "KNVR" in media byte order */
 #define KNVRAM_VERSION	1
 
 /**
@@ -43,7 +43,8 @@
  * @size:        Usable bytes of the partition.
  * @block_size:  Block size.
  * @nblocks:     Data blocks, = @size / @block_size.
- * @table_crc:   CRC32 of the whole checksum table area of this bank.
+ * @table_crc:   CRC32 of this bank's checksum table entries (not the
+ *               padding after them).
  * @reserved:    Zero.
  * @header_crc:  CRC32 of the bytes before it.
  */
@@ -109,16 +110,33 @@ static u64 knvram_data_start(struct knvram_partition *part, unsigned int bank)
  */
 int knvram_media_geometry(struct knvram_partition *part)
 {
+	int ret = knvram_bank_size(part->size, part->bs, &part->bank_size);
+
+	if (ret)
+		return ret;
+	part->nblocks = div_u64(part->size, part->bs);
+	part->table_size = part->bank_size - part->bs - part->size;
+	return 0;
+}
+
+/**
+ * knvram_bank_size() - media bytes of one bank of a partition
+ * @size:      Usable bytes.
+ * @bs:        Block size.
+ * @bank_size: Result: header block, checksum table and data.
+ *
+ * Return: 0, or -EINVAL as knvram_media_geometry().
+ */
+int knvram_bank_size(u64 size, u32 bs, u64 *bank_size)
+{
 	u64 nblocks;
 
-	if (!part->size || part->size % part->bs)
+	if (!size || size % bs)
 		return -EINVAL;
-	nblocks = div_u64(part->size, part->bs);
+	nblocks = div_u64(size, bs);
 	if (nblocks > U32_MAX / sizeof(__le32))
 		return -EINVAL;
-	part->nblocks = nblocks;
-	part->table_size = round_up(nblocks * sizeof(__le32), part->bs);
-	part->bank_size = part->bs + part->table_size + part->size;
+	*bank_size = bs + round_up(nblocks * sizeof(__le32), bs) + size;
 	return 0;
 }
 
@@ -287,7 +305,10 @@ int knvram_media_sync(struct knvram_partition *part, struct knvram_txn *txn,
 		/*
 		 * Cleared only once data and table are written, so that a
 		 * sync interrupted here (by the emergency sync, or an error)
-		 * leaves the rest for the next one.
+		 * leaves the rest for the next one. Not atomic: an emergency
+		 * sync may race with a commit's set_bit() here, but only for
+		 * blocks of the transaction it writes itself; a lost bit is a
+		 * block already written, a kept one costs a rewrite.
 		 */
 		bitmap_clear(need, start, end - start);
 	}
@@ -326,6 +347,8 @@ out:
 	if (emergency) {
 		atomic64_inc(&part->stats.emergency_sync_count);
 		atomic64_set(&part->stats.emergency_sync_last_ns, t0);
+		if (ret)
+			atomic64_inc(&part->stats.sync_errors);
 	} else if (ret) {
 		atomic64_inc(&part->stats.sync_errors);
 	} else {
@@ -404,43 +427,79 @@ static int knvram_read_bank(struct knvram_partition *part, unsigned int bank,
 	return 0;
 }
 
-/* Fresh media: bank 0 becomes generation 0, all zeroes. */
-static int knvram_format(struct knvram_partition *part)
+/* Write @bank whole: zero data, its table, then its header. */
+static int knvram_format_bank(struct knvram_partition *part, unsigned int bank)
 {
 	struct knvram_bank_header hdr;
 	u64 written = 0;
-	u32 zcrc;
-	unsigned long blk;
 	int ret;
 
-	memset(part->shadow, 0, part->size);
-	zcrc = knvram_crc(part->shadow, part->bs);
-	memset(part->crc[0], 0, part->table_size);
-	for (blk = 0; blk < part->nblocks; blk++)
-		part->crc[0][blk] = cpu_to_le32(zcrc);
-
-	ret = knvram_media_write(part, knvram_data_start(part, 0),
+	ret = knvram_media_write(part, knvram_data_start(part, bank),
 				 part->shadow, part->size, &written);
 	if (!ret)
-		ret = knvram_media_write(part, knvram_table_start(part, 0),
-					 part->crc[0], part->table_size,
+		ret = knvram_media_write(part, knvram_table_start(part, bank),
+					 part->crc[bank], part->table_size,
 					 &written);
 	if (!ret)
 		ret = knvram_media_flush(part);
 	if (ret)
 		return ret;
-	knvram_fill_header(part, &hdr, 0);
-	ret = knvram_media_write(part, knvram_bank_start(part, 0), &hdr,
+	knvram_fill_header(part, &hdr, bank);
+	ret = knvram_media_write(part, knvram_bank_start(part, bank), &hdr,
 				 round_up(sizeof(hdr), part->be->write_unit),
 				 &written);
-	if (!ret)
-		ret = knvram_media_flush(part);
-	if (ret)
-		return ret;
-	part->gen = 0;
+	return ret ?: knvram_media_flush(part);
+}
+
+/*
+ * Fresh media: both banks hold zeroes, as generations 0 and 1. Once a
+ * format is complete no header is ever blank again, which is how
+ * knvram_media_load() tells an interrupted format from damage.
+ */
+static int knvram_format(struct knvram_partition *part)
+{
+	u32 zcrc;
+	unsigned long blk;
+	int ret, i;
+
+	memset(part->shadow, 0, part->size);
+	zcrc = knvram_crc(part->shadow, part->bs);
+	for (i = 0; i < 2; i++) {
+		memset(part->crc[i], 0, part->table_size);
+		for (blk = 0; blk < part->nblocks; blk++)
+			part->crc[i][blk] = cpu_to_le32(zcrc);
+	}
+	for (i = 0; i < 2; i++) {
+		ret = knvram_format_bank(part, i);
+		if (ret)
+			return ret;
+	}
+	part->gen = 1;
 	bitmap_zero(part->need[0], part->nblocks);
-	bitmap_fill(part->need[1], part->nblocks);
+	bitmap_zero(part->need[1], part->nblocks);
 	return 0;
+}
+
+/* Is @bank blank from its header to its last data byte? */
+static int knvram_bank_blank(struct knvram_partition *part, unsigned int bank)
+{
+	u8 *buf __free(kfree) = kmalloc(part->bs, GFP_KERNEL);
+	struct knvram_backend *be = part->be;
+	u64 off;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	for (off = 0; off < part->bank_size; off += part->bs) {
+		ret = be->ops->read(be->priv, knvram_bank_start(part, bank) + off,
+				    buf, part->bs);
+		if (ret)
+			return ret;
+		if (memchr_inv(buf, 0, part->bs) &&
+		    memchr_inv(buf, 0xff, part->bs))
+			return 0;
+	}
+	return 1;
 }
 
 /**
@@ -466,6 +525,11 @@ int knvram_media_load(struct knvram_partition *part)
 	for (i = 0; i < 2; i++)
 		ret[i] = knvram_read_header(part, i, &gen[i], &table_crc[i],
 					    &blank[i]);
+
+	for (i = 0; i < 2; i++)
+		if (ret[i] && !blank[i] && ret[i] != -EBADMSG &&
+		    ret[i] != -EMEDIUMTYPE)
+			return ret[i];	/* the backend failed */
 
 	if (blank[0] && blank[1]) {
 		dev_info(dev, "%s: blank media, formatting\n", part->name);
@@ -517,6 +581,23 @@ int knvram_media_load(struct knvram_partition *part)
 			dev_warn(dev, "%s: using the older bank %u (generation %llu)\n",
 				 part->name, bank, gen[bank]);
 		return 0;
+	}
+
+	/*
+	 * A format cut off in bank 0's header leaves that header invalid and
+	 * bank 1 blank to its end; nothing was ever stored there. After a
+	 * complete format bank 1 is never blank again.
+	 */
+	if (ret[0] && blank[1]) {
+		int err = knvram_bank_blank(part, 1);
+
+		if (err < 0)
+			return err;
+		if (err) {
+			dev_warn(dev, "%s: interrupted format, formatting again\n",
+				 part->name);
+			return knvram_format(part);
+		}
 	}
 
 	dev_err(dev, "%s: no valid bank on the media (headers: %d, %d); not formatting\n",

@@ -27,13 +27,15 @@ static ssize_t autot_show(struct device *dev, struct device_attribute *attr,
 static ssize_t autot_store(struct device *dev, struct device_attribute *attr,
 			   const char *buf, size_t count)
 {
-	bool on;
+	unsigned int val;
 	int ret;
 
-	ret = kstrtobool(buf, &on);
+	ret = kstrtouint(buf, 10, &val);
 	if (ret)
 		return ret;
-	WRITE_ONCE(to_knvram_partition(dev)->autot, on);
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(to_knvram_partition(dev)->autot, val);
 	return count;
 }
 static DEVICE_ATTR_RW(autot);

@@ -1,0 +1,1916 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the knvram core, against a fake backend: media in RAM,
+ * write and flush counters, a log of the writes, and a "power fails after N
+ * writes" knob whose failing write may land half of its bytes (torn).
+ *
+ * The tests use the consumer and provider APIs. They look at the
+ * partition's internals (geometry, generation, statistics) only to check
+ * results, and to build the state of a commit cut in half by the power
+ * failure, which no API call can produce.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/knvram.h>
+#include <linux/knvram-provider.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+
+#include "knvram-internal.h"
+
+#define KT_BS		4096
+#define KT_WU		8
+#define KT_NBLOCKS	16
+#define KT_SIZE		(KT_NBLOCKS * KT_BS)
+#define KT_MEDIA	(512 * 1024)
+#define KT_LOG_MAX	64
+#define KT_BACKEND	"kunit-nv0"
+#define KT_PART		"kunit-p0"
+#define KT_PART1	"kunit-p1"
+#define KT_SWEEP_MAX	4000
+
+struct kt_write {
+	u64 off;
+	size_t len;
+};
+
+/**
+ * struct kt_fake - the fake backend
+ * @mem:        The media.
+ * @size:       Its size.
+ * @writes:     Write calls that succeeded.
+ * @bytes:      Bytes they wrote.
+ * @flushes:    Flush calls that succeeded.
+ * @armed:      The power fails at write number @fail_after + 1.
+ * @fail_after: Writes that still succeed once @armed.
+ * @torn:       The write that fails lands the first half of its bytes.
+ * @dead:       The power failed: every write and flush fails.
+ * @bad_io:     Requests out of the media or not aligned to the write unit.
+ * @nlog:       Entries in @log.
+ * @log_full:   More writes happened than @log holds.
+ * @log:        What was written where (the landed part of a torn write).
+ *
+ * The ops take no lock and sleep on nothing, so the backend is NMI-safe
+ * and the emergency sync writes it directly. The tests run one thread.
+ */
+struct kt_fake {
+	u8 *mem;
+	size_t size;
+	unsigned int writes;
+	u64 bytes;
+	unsigned int flushes;
+	bool armed;
+	unsigned int fail_after;
+	bool torn;
+	bool dead;
+	unsigned int bad_io;
+	unsigned int nlog;
+	bool log_full;
+	struct kt_write log[KT_LOG_MAX];
+};
+
+struct kt_ctx {
+	struct device *dev;
+	struct kt_fake fake;
+	struct knvram_backend *be;
+	struct knvram_partition_info info;
+	struct knvram_partition *part;
+	/* Geometry of the default partition, on the media. */
+	u64 bank_start[2];
+	u64 table_start[2];
+	u64 data_start[2];
+	u64 footprint;
+};
+
+static int kt_fake_read(void *priv, u64 off, void *buf, size_t len)
+{
+	struct kt_fake *fake = priv;
+
+	if (off > fake->size || len > fake->size - off) {
+		fake->bad_io++;
+		return -EINVAL;
+	}
+	memcpy(buf, fake->mem + off, len);
+	return 0;
+}
+
+static void kt_fake_log(struct kt_fake *fake, u64 off, size_t len)
+{
+	if (fake->nlog < KT_LOG_MAX)
+		fake->log[fake->nlog++] = (struct kt_write){ off, len };
+	else
+		fake->log_full = true;
+}
+
+static int kt_fake_write(void *priv, u64 off, const void *buf, size_t len)
+{
+	struct kt_fake *fake = priv;
+	size_t landed;
+
+	if (off > fake->size || len > fake->size - off ||
+	    !IS_ALIGNED(off, KT_WU) || !IS_ALIGNED(len, KT_WU)) {
+		fake->bad_io++;
+		return -EINVAL;
+	}
+	if (fake->dead)
+		return -EIO;
+	if (fake->armed && fake->writes >= fake->fail_after) {
+		fake->dead = true;
+		landed = fake->torn ? round_down(len / 2, KT_WU) : 0;
+		memcpy(fake->mem + off, buf, landed);
+		if (landed)
+			kt_fake_log(fake, off, landed);
+		return -EIO;
+	}
+	memcpy(fake->mem + off, buf, len);
+	kt_fake_log(fake, off, len);
+	fake->writes++;
+	fake->bytes += len;
+	return 0;
+}
+
+static int kt_fake_flush(void *priv)
+{
+	struct kt_fake *fake = priv;
+
+	if (fake->dead)
+		return -EIO;
+	fake->flushes++;
+	return 0;
+}
+
+static const struct knvram_backend_ops kt_fake_ops = {
+	.read = kt_fake_read,
+	.write = kt_fake_write,
+	.flush = kt_fake_flush,
+};
+
+/* The power fails at the write after the next @n ones. */
+static void kt_fake_arm(struct kt_fake *fake, unsigned int n, bool torn)
+{
+	fake->armed = true;
+	fake->fail_after = fake->writes + n;
+	fake->torn = torn;
+}
+
+/* The power is back. */
+static void kt_fake_disarm(struct kt_fake *fake)
+{
+	fake->armed = false;
+	fake->dead = false;
+}
+
+static void kt_fake_log_reset(struct kt_fake *fake)
+{
+	fake->nlog = 0;
+	fake->log_full = false;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(kt_vfree, vfree, const void *);
+KUNIT_DEFINE_ACTION_WRAPPER(kt_close_action, knvram_close,
+			    struct knvram_handle *);
+KUNIT_DEFINE_ACTION_WRAPPER(kt_unregister_action, knvram_backend_unregister,
+			    struct knvram_backend *);
+
+static void kt_emergency_end_action(void *unused)
+{
+	knvram_emergency_end();
+}
+
+static void *kt_vzalloc(struct kunit *test, size_t size)
+{
+	void *p = vzalloc(size);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kt_vfree, p), 0);
+	return p;
+}
+
+static void *kt_snapshot(struct kunit *test, struct kt_ctx *ctx)
+{
+	void *p = kt_vzalloc(test, KT_MEDIA);
+
+	memcpy(p, ctx->fake.mem, KT_MEDIA);
+	return p;
+}
+
+static void kt_restore(struct kt_ctx *ctx, const void *snap)
+{
+	memcpy(ctx->fake.mem, snap, KT_MEDIA);
+}
+
+/* A byte pattern that differs at every offset and for every seed. */
+static void kt_fill(u8 *buf, size_t len, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = seed + i + (i >> 12) * 37;
+}
+
+/* Offset of the first difference, or -1. */
+static long kt_diff(const u8 *a, const u8 *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return i;
+	return -1;
+}
+
+static struct knvram_handle *kt_open(struct kunit *test, const char *name,
+				     unsigned int flags)
+{
+	struct knvram_handle *h = knvram_open(name, flags);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, h);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kt_close_action,
+							h), 0);
+	return h;
+}
+
+static void kt_close(struct kunit *test, struct knvram_handle *h)
+{
+	kunit_release_action(test, kt_close_action, h);
+}
+
+/* The errno of an open that is expected to fail; 0 if it succeeded. */
+static long kt_open_err(const char *name, unsigned int flags)
+{
+	struct knvram_handle *h = knvram_open(name, flags);
+
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	knvram_close(h);
+	return 0;
+}
+
+static struct knvram_partition *kt_create(struct kunit *test,
+					  struct kt_ctx *ctx)
+{
+	struct knvram_partition *part;
+
+	part = knvram_partition_create(ctx->be, &ctx->info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+	ctx->part = part;
+	return part;
+}
+
+static void kt_remove(struct kt_ctx *ctx)
+{
+	knvram_partition_remove(ctx->part);
+	ctx->part = NULL;
+}
+
+/* The errno of a create that is expected to fail; 0 if it succeeded. */
+static long kt_create_err(struct knvram_backend *be, const char *name,
+			  u64 offset, u64 size)
+{
+	struct knvram_partition_info info = {
+		.name = name, .offset = offset, .size = size,
+	};
+	struct knvram_partition *part = knvram_partition_create(be, &info);
+
+	if (IS_ERR(part))
+		return PTR_ERR(part);
+	knvram_partition_remove(part);
+	return 0;
+}
+
+static void kt_pwrite(struct kunit *test, struct knvram_handle *h,
+		      const void *buf, size_t len, loff_t pos)
+{
+	loff_t p = pos;
+
+	KUNIT_ASSERT_EQ(test, knvram_write(h, buf, len, &p), (ssize_t)len);
+	KUNIT_ASSERT_EQ(test, p, pos + (loff_t)len);
+}
+
+/* Write @src over the range of @model and of the partition. */
+static void kt_pwrite_model(struct kunit *test, struct knvram_handle *h,
+			    u8 *model, const u8 *src, size_t len, loff_t pos)
+{
+	kt_pwrite(test, h, src, len, pos);
+	memcpy(model + pos, src, len);
+}
+
+/* Read the whole partition through @h into @buf. */
+static void kt_read_all(struct kunit *test, struct knvram_handle *h, u8 *buf)
+{
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_EQ(test, knvram_read(h, buf, KT_SIZE, &pos),
+			(ssize_t)KT_SIZE);
+}
+
+/* Expect the whole partition, as seen through @h, to be @want. */
+static void kt_expect_content(struct kunit *test, struct knvram_handle *h,
+			      const u8 *want, const char *what)
+{
+	u8 *buf = kunit_kmalloc(test, KT_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	kt_read_all(test, h, buf);
+	KUNIT_EXPECT_EQ_MSG(test, kt_diff(buf, want, KT_SIZE), -1L,
+			    "%s: first wrong byte", what);
+	kunit_kfree(test, buf);
+}
+
+/* Open the partition @name as a reader and expect its content. */
+static void kt_expect_part(struct kunit *test, const char *name,
+			   const u8 *want, const char *what)
+{
+	struct knvram_handle *h = kt_open(test, name, 0);
+
+	kt_expect_content(test, h, want, what);
+	kt_close(test, h);
+}
+
+static u8 *kt_buf(struct kunit *test, size_t len)
+{
+	u8 *buf = kunit_kzalloc(test, len, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	return buf;
+}
+
+/* Open handles pin the backend's module: this one, unless built in. */
+#ifdef MODULE
+#define KT_HANDLE_REFS	1
+static int kt_module_refs(void)
+{
+	return module_refcount(THIS_MODULE);
+}
+#else
+#define KT_HANDLE_REFS	0
+static int kt_module_refs(void)
+{
+	return 0;
+}
+#endif
+
+static int kt_init(struct kunit *test)
+{
+	struct knvram_backend_config cfg = { };
+	struct kt_ctx *ctx;
+	int i, ret;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	test->priv = ctx;
+
+	ctx->dev = kunit_device_register(test, "knvram-kunit");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->dev);
+
+	ctx->fake.mem = kt_vzalloc(test, KT_MEDIA);
+	ctx->fake.size = KT_MEDIA;
+
+	cfg.dev = ctx->dev;
+	cfg.name = KT_BACKEND;
+	cfg.ops = &kt_fake_ops;
+	cfg.priv = &ctx->fake;
+	cfg.size = KT_MEDIA;
+	cfg.block_size = KT_BS;
+	cfg.write_unit = KT_WU;
+	cfg.flags = KNVRAM_BACKEND_NMI_SAFE;
+	ctx->be = knvram_backend_register(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->be);
+	ret = kunit_add_action_or_reset(test, kt_unregister_action, ctx->be);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	ctx->info.name = KT_PART;
+	ctx->info.offset = 0;
+	ctx->info.size = KT_SIZE;
+	kt_create(test, ctx);
+
+	ctx->footprint = knvram_partition_footprint(ctx->be, KT_SIZE);
+	KUNIT_ASSERT_EQ(test, ctx->footprint, 2 * ctx->part->bank_size);
+	for (i = 0; i < 2; i++) {
+		ctx->bank_start[i] = ctx->part->offset +
+				     i * ctx->part->bank_size;
+		ctx->table_start[i] = ctx->bank_start[i] + KT_BS;
+		ctx->data_start[i] = ctx->table_start[i] +
+				     ctx->part->table_size;
+	}
+	return 0;
+}
+
+static void kt_exit(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+
+	if (ctx)
+		KUNIT_EXPECT_EQ_MSG(test, ctx->fake.bad_io, 0,
+				    "backend requests out of range or misaligned");
+}
+
+/* ------------------------------------------------------------------ */
+/* Handles */
+
+static void kt_open_rules(struct kunit *test)
+{
+	struct knvram_handle *w, *r[3];
+	unsigned int i;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE), -EBUSY);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE | KNVRAM_SYNC),
+			-EBUSY);
+	for (i = 0; i < ARRAY_SIZE(r); i++)
+		r[i] = kt_open(test, KT_PART, i ? KNVRAM_NONBLOCK : 0);
+	KUNIT_EXPECT_EQ(test, knvram_size(r[2]), KT_SIZE);
+
+	KUNIT_EXPECT_EQ(test, kt_open_err("kunit-none", 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kt_open_err("kunit-none", KNVRAM_WRITE), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, BIT(7)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, BIT(31)), -EINVAL);
+
+	/* Once the writer is gone, the next one gets in; readers stay. */
+	kt_close(test, w);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE), -EBUSY);
+	kt_close(test, w);
+}
+
+static void kt_reader_cannot_write(struct kunit *test)
+{
+	struct knvram_handle *r = kt_open(test, KT_PART, 0);
+	u8 byte = 1;
+	loff_t pos = 0;
+
+	KUNIT_EXPECT_EQ(test, knvram_write(r, &byte, 1, &pos), (ssize_t)-EBADF);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	KUNIT_EXPECT_EQ(test, knvram_tbegin(r), -EBADF);
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(r), -EBADF);
+	KUNIT_EXPECT_EQ(test, knvram_tabort(r), -EBADF);
+	KUNIT_EXPECT_EQ(test, knvram_setautot(r, true), -EBADF);
+	KUNIT_EXPECT_FALSE(test, knvram_getautot(r));
+	/* A reader may sync. */
+	KUNIT_EXPECT_EQ(test, knvram_sync(r), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions */
+
+/* Commit @seed's pattern over the whole partition; @model follows. */
+static void kt_commit_all(struct kunit *test, struct knvram_handle *w,
+			  u8 *model, u8 seed)
+{
+	u8 *buf = kt_buf(test, KT_SIZE);
+
+	kt_fill(buf, KT_SIZE, seed);
+	kt_pwrite_model(test, w, model, buf, KT_SIZE, 0);
+	kunit_kfree(test, buf);
+}
+
+static void kt_txn_isolation(struct kunit *test)
+{
+	struct knvram_handle *w, *r1, *r2;
+	u8 *old = kt_buf(test, KT_SIZE), *model = kt_buf(test, KT_SIZE);
+	u8 *src = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	u64 commits;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r1 = kt_open(test, KT_PART, 0);
+	kt_commit_all(test, w, old, 0x10);
+	memcpy(model, old, KT_SIZE);
+
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_fill(src, KT_SIZE, 0x60);
+	kt_pwrite_model(test, w, model, src, 200, KT_BS + 100);
+	kt_pwrite_model(test, w, model, src + 3 * KT_BS, KT_BS, 3 * KT_BS);
+	kt_pwrite_model(test, w, model, src, 1, KT_SIZE - 1);
+
+	/* The writer sees its transaction, everybody else the old state. */
+	kt_expect_content(test, w, model, "writer during txn");
+	kt_expect_content(test, r1, old, "reader during txn");
+	r2 = kt_open(test, KT_PART, 0);
+	kt_expect_content(test, r2, old, "reader opened during txn");
+
+	commits = atomic64_read(&ctx->part->stats.commit_count);
+	KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->part->stats.commit_count),
+			commits + 1);
+	kt_expect_content(test, r1, model, "reader after commit");
+	kt_expect_content(test, r2, model, "second reader after commit");
+	kt_expect_content(test, w, model, "writer after commit");
+
+	/* The transaction is over. */
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, knvram_tabort(w), -EINVAL);
+}
+
+static void kt_txn_abort(struct kunit *test)
+{
+	u8 *old = kt_buf(test, KT_SIZE), *model = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w, *r;
+	u64 aborts;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	kt_commit_all(test, w, old, 0x20);
+	memcpy(model, old, KT_SIZE);
+
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	KUNIT_EXPECT_EQ(test, knvram_tbegin(w), -EALREADY);
+	kt_commit_all(test, w, model, 0x70);
+	kt_expect_content(test, w, model, "writer during txn");
+
+	aborts = atomic64_read(&ctx->part->stats.abort_count);
+	KUNIT_ASSERT_EQ(test, knvram_tabort(w), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->part->stats.abort_count),
+			aborts + 1);
+	kt_expect_content(test, w, old, "writer after abort");
+	kt_expect_content(test, r, old, "reader after abort");
+	KUNIT_EXPECT_EQ(test, knvram_tabort(w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), -EINVAL);
+
+	/* A new transaction starts from the committed state. */
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_expect_content(test, w, old, "writer in a new txn");
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), 0);
+	kt_expect_content(test, r, old, "reader after an empty commit");
+}
+
+static void kt_txn_close_aborts(struct kunit *test)
+{
+	u8 *old = kt_buf(test, KT_SIZE), *model = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w, *r;
+	u64 aborts;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	kt_commit_all(test, w, old, 0x30);
+	memcpy(model, old, KT_SIZE);
+
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_commit_all(test, w, model, 0x31);
+	aborts = atomic64_read(&ctx->part->stats.abort_count);
+	kt_close(test, w);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->part->stats.abort_count),
+			aborts + 1);
+	kt_expect_content(test, r, old, "reader after the writer closed");
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_expect_content(test, w, old, "new writer");
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), -EINVAL);
+}
+
+static void kt_txn_autot(struct kunit *test)
+{
+	u8 *old = kt_buf(test, KT_SIZE), *model = kt_buf(test, KT_SIZE);
+	struct knvram_partition_info info = { };
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w, *r, *w1;
+	struct knvram_partition *p1;
+	unsigned int writes;
+	u8 src[64];
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	KUNIT_EXPECT_FALSE(test, knvram_getautot(w));
+	kt_commit_all(test, w, old, 0x40);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	memcpy(model, old, KT_SIZE);
+
+	KUNIT_ASSERT_EQ(test, knvram_setautot(w, true), 0);
+	KUNIT_EXPECT_TRUE(test, knvram_getautot(w));
+	kt_fill(src, sizeof(src), 0x41);
+	kt_pwrite_model(test, w, model, src, sizeof(src), 5 * KT_BS - 10);
+
+	/* The write started a transaction: it is not visible, not synced. */
+	KUNIT_EXPECT_EQ(test, knvram_tbegin(w), -EALREADY);
+	kt_expect_content(test, r, old, "reader after an autot write");
+	kt_expect_content(test, w, model, "writer after an autot write");
+	writes = ctx->fake.writes;
+	KUNIT_EXPECT_EQ(test, knvram_sync(w), 0);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
+
+	/* More writes join it; nothing lands before the commit. */
+	kt_pwrite_model(test, w, model, src, 1, 0);
+	kt_expect_content(test, r, old, "reader after a second autot write");
+	KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+	kt_expect_content(test, r, model, "reader after commit");
+
+	/* The next write starts a new one; an abort drops it. */
+	memcpy(old, model, KT_SIZE);
+	kt_pwrite(test, w, src, 8, 100);
+	kt_expect_content(test, r, old, "reader after a third autot write");
+	KUNIT_ASSERT_EQ(test, knvram_tabort(w), 0);
+	kt_expect_content(test, w, old, "writer after abort");
+
+	/* Turning autot off does not end the open transaction. */
+	kt_pwrite(test, w, src, 8, 100);
+	KUNIT_ASSERT_EQ(test, knvram_setautot(w, false), 0);
+	KUNIT_EXPECT_FALSE(test, knvram_getautot(w));
+	kt_expect_content(test, r, old, "reader after autot off");
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), 0);
+	memcpy(model + 100, src, 8);
+	kt_expect_content(test, r, model, "reader after the last commit");
+
+	/* A partition's default autot applies to new handles. */
+	info.name = KT_PART1;
+	info.offset = ctx->footprint;
+	info.size = KT_SIZE;
+	info.autot = true;
+	p1 = knvram_partition_create(ctx->be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, p1);
+	w1 = kt_open(test, KT_PART1, KNVRAM_WRITE);
+	KUNIT_EXPECT_TRUE(test, knvram_getautot(w1));
+	kt_pwrite(test, w1, src, 8, 0);
+	KUNIT_EXPECT_EQ(test, knvram_tbegin(w1), -EALREADY);
+	KUNIT_EXPECT_EQ(test, knvram_tabort(w1), 0);
+	kt_close(test, w1);
+	knvram_partition_remove(p1);
+}
+
+static void kt_txn_overlap(struct kunit *test)
+{
+	u8 *old = kt_buf(test, KT_SIZE), *model = kt_buf(test, KT_SIZE);
+	u8 *x = kt_buf(test, 3 * KT_BS), *y = kt_buf(test, 3 * KT_BS);
+	struct knvram_handle *w, *r;
+	u8 *buf = kt_buf(test, KT_SIZE);
+	loff_t pos;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	kt_commit_all(test, w, old, 0x50);
+	memcpy(model, old, KT_SIZE);
+	kt_fill(x, 3 * KT_BS, 0xa0);
+	kt_fill(y, 3 * KT_BS, 0xc0);
+
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	/* Blocks 0-1, then 0-2 again from the middle of block 0. */
+	kt_pwrite_model(test, w, model, x, 5000, 100);
+	kt_pwrite_model(test, w, model, y, 8000, 3000);
+	/* Inside one block already in the transaction. */
+	kt_pwrite_model(test, w, model, x + 7, 10, KT_BS + 5);
+	/* Block 9 alone, leaving 7-8 and 10-15 to the shadow. */
+	kt_pwrite_model(test, w, model, y, 16, 9 * KT_BS + 40);
+	kt_expect_content(test, w, model, "writer, overlapping writes");
+
+	/*
+	 * Reads that start and end in shadow blocks and cross transaction
+	 * blocks, and reads inside one transaction block.
+	 */
+	pos = 7 * KT_BS + 1;
+	KUNIT_ASSERT_EQ(test, knvram_read(w, buf, 4 * KT_BS, &pos),
+			(ssize_t)(4 * KT_BS));
+	KUNIT_EXPECT_EQ(test, kt_diff(buf, model + 7 * KT_BS + 1, 4 * KT_BS),
+			-1L);
+	KUNIT_EXPECT_EQ(test, pos, 11 * KT_BS + 1);
+	pos = 2 * KT_BS - 3;
+	KUNIT_ASSERT_EQ(test, knvram_read(w, buf, KT_BS + 6, &pos),
+			(ssize_t)(KT_BS + 6));
+	KUNIT_EXPECT_EQ(test, kt_diff(buf, model + 2 * KT_BS - 3, KT_BS + 6),
+			-1L);
+	pos = KT_BS + 3;
+	KUNIT_ASSERT_EQ(test, knvram_read(w, buf, 20, &pos), (ssize_t)20);
+	KUNIT_EXPECT_EQ(test, kt_diff(buf, model + KT_BS + 3, 20), -1L);
+
+	kt_expect_content(test, r, old, "reader before commit");
+	KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+	kt_expect_content(test, r, model, "reader after commit");
+	kt_expect_content(test, w, model, "writer after commit");
+}
+
+static void kt_write_limits(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE), *src = kt_buf(test, 256);
+	struct knvram_handle *w, *r;
+	u8 buf[256];
+	loff_t pos;
+	int round;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	kt_fill(src, 256, 0x33);
+
+	/* Once outside, once inside a transaction. */
+	for (round = 0; round < 2; round++) {
+		if (round)
+			KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+		pos = KT_SIZE - 10;
+		KUNIT_EXPECT_EQ(test, knvram_write(w, src, 100, &pos),
+				(ssize_t)10);
+		KUNIT_EXPECT_EQ(test, pos, KT_SIZE);
+		memcpy(model + KT_SIZE - 10, src, 10);
+		KUNIT_EXPECT_EQ(test, knvram_write(w, src, 1, &pos),
+				(ssize_t)-ENOSPC);
+		KUNIT_EXPECT_EQ(test, pos, KT_SIZE);
+		pos = KT_SIZE + 4096;
+		KUNIT_EXPECT_EQ(test, knvram_write(w, src, 1, &pos),
+				(ssize_t)-ENOSPC);
+		pos = -1;
+		KUNIT_EXPECT_EQ(test, knvram_write(w, src, 1, &pos),
+				(ssize_t)-EINVAL);
+		pos = 0;
+		KUNIT_EXPECT_EQ(test, knvram_write(w, src, 0, &pos), 0);
+		kt_expect_content(test, w, model, "writer after writes at the end");
+		if (round)
+			KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+		src[0]++;
+	}
+	kt_expect_content(test, r, model, "reader");
+
+	/* Reads: short across the end, 0 at and past it. */
+	pos = KT_SIZE - 10;
+	KUNIT_EXPECT_EQ(test, knvram_read(r, buf, sizeof(buf), &pos),
+			(ssize_t)10);
+	KUNIT_EXPECT_EQ(test, kt_diff(buf, model + KT_SIZE - 10, 10), -1L);
+	KUNIT_EXPECT_EQ(test, pos, KT_SIZE);
+	KUNIT_EXPECT_EQ(test, knvram_read(r, buf, sizeof(buf), &pos), 0);
+	pos = KT_SIZE + 1;
+	KUNIT_EXPECT_EQ(test, knvram_read(r, buf, sizeof(buf), &pos), 0);
+	pos = -5;
+	KUNIT_EXPECT_EQ(test, knvram_read(r, buf, sizeof(buf), &pos),
+			(ssize_t)-EINVAL);
+}
+
+static void kt_write_plain(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE), src[100];
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w, *r;
+	unsigned int writes = ctx->fake.writes;
+	u64 commits = atomic64_read(&ctx->part->stats.commit_count);
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	kt_fill(src, sizeof(src), 0x77);
+	kt_pwrite_model(test, w, model, src, sizeof(src), 2 * KT_BS - 50);
+
+	/* Visible at once, one commit, in the shadow only. */
+	kt_expect_content(test, r, model, "reader after a plain write");
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->part->stats.commit_count),
+			commits + 1);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 2 * KT_BS);
+	kt_close(test, w);
+
+	/* With KNVRAM_SYNC, the write returns once on the backend. */
+	w = kt_open(test, KT_PART, KNVRAM_WRITE | KNVRAM_SYNC);
+	kt_pwrite_model(test, w, model, src, 10, 7 * KT_BS);
+	KUNIT_EXPECT_GT(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
+	writes = ctx->fake.writes;
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_pwrite_model(test, w, model, src, 10, 9 * KT_BS);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+	KUNIT_EXPECT_GT(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
+	kt_expect_content(test, r, model, "reader after synced writes");
+}
+
+/* ------------------------------------------------------------------ */
+/* Dirty ranges and sync */
+
+/* Commit a change to blocks 0, 5 and 6 (partial writes). */
+static void kt_touch_0_5_6(struct kunit *test, struct knvram_handle *w,
+			   u8 *model, u8 seed)
+{
+	u8 src[300];
+
+	kt_fill(src, sizeof(src), seed);
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_pwrite_model(test, w, model, src, 100, 100);
+	/* Crosses from block 5 into block 6. */
+	kt_pwrite_model(test, w, model, src, 300, 6 * KT_BS - 150);
+	KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+}
+
+static void kt_dirty_ranges(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE);
+	DECLARE_BITMAP(seen, KT_NBLOCKS) = { };
+	DECLARE_BITMAP(want, KT_NBLOCKS) = { };
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_partition *part = ctx->part;
+	u64 data_bytes = 0, other_bytes = 0, meta_bytes = 0;
+	u64 bytes, sync_bytes;
+	unsigned int i, bank, writes, flushes;
+	struct knvram_handle *w;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+
+	/*
+	 * First round: bank 1 has never been written and lacks every block,
+	 * so the first sync writes them all.
+	 */
+	kt_touch_0_5_6(test, w, model, 1);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 3 * KT_BS);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+
+	/* Second round: bank 0 lacks exactly blocks 0, 5 and 6. */
+	kt_touch_0_5_6(test, w, model, 2);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 3 * KT_BS);
+	kt_fake_log_reset(&ctx->fake);
+	bytes = ctx->fake.bytes;
+	sync_bytes = atomic64_read(&part->stats.sync_bytes);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+	KUNIT_EXPECT_EQ(test, part->gen, 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&part->stats.sync_bytes) -
+			sync_bytes, ctx->fake.bytes - bytes);
+
+	KUNIT_ASSERT_FALSE(test, ctx->fake.log_full);
+	bank = part->gen & 1;
+	for (i = 0; i < ctx->fake.nlog; i++) {
+		struct kt_write *e = &ctx->fake.log[i];
+		u64 d = ctx->data_start[bank];
+		unsigned long blk;
+
+		if (e->off >= d && e->off < d + KT_SIZE) {
+			KUNIT_EXPECT_TRUE(test, IS_ALIGNED(e->off - d, KT_BS));
+			KUNIT_EXPECT_TRUE(test, IS_ALIGNED(e->len, KT_BS));
+			for (blk = (e->off - d) / KT_BS;
+			     blk < (e->off - d + e->len) / KT_BS; blk++)
+				KUNIT_EXPECT_FALSE_MSG(test,
+						       __test_and_set_bit(blk, seen),
+						       "block %lu written twice",
+						       blk);
+			data_bytes += e->len;
+		} else if (e->off >= ctx->bank_start[bank] && e->off < d) {
+			/* Header and checksum table of the bank. */
+			KUNIT_EXPECT_LE(test, e->off + e->len, d);
+			meta_bytes += e->len;
+		} else {
+			other_bytes += e->len;
+		}
+	}
+	__set_bit(0, want);
+	__set_bit(5, want);
+	__set_bit(6, want);
+	KUNIT_EXPECT_TRUE(test, bitmap_equal(seen, want, KT_NBLOCKS));
+	KUNIT_EXPECT_EQ(test, data_bytes, 3 * KT_BS);
+	KUNIT_EXPECT_EQ(test, other_bytes, 0);
+	KUNIT_EXPECT_GT(test, meta_bytes, 0);
+	KUNIT_EXPECT_LT(test, meta_bytes, KT_BS + part->table_size);
+
+	/* Nothing committed since: the next sync writes nothing. */
+	writes = ctx->fake.writes;
+	flushes = ctx->fake.flushes;
+	KUNIT_EXPECT_EQ(test, knvram_sync(w), 0);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, ctx->fake.flushes, flushes);
+	KUNIT_EXPECT_EQ(test, part->gen, 2);
+
+	/* And the last close of a clean partition writes nothing either. */
+	kt_close(test, w);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	kt_expect_part(test, KT_PART, model, "content");
+}
+
+static void kt_sync_error(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w;
+	u64 errors;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_commit_all(test, w, model, 0x15);
+	kt_fake_arm(&ctx->fake, 0, false);
+	errors = atomic64_read(&ctx->part->stats.sync_errors);
+	KUNIT_EXPECT_EQ(test, knvram_sync(w), -EIO);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->part->stats.sync_errors),
+			errors + 1);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), KT_SIZE);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 0);
+	kt_expect_content(test, w, model, "shadow after a failed sync");
+
+	/* The next sync tries again. */
+	kt_fake_disarm(&ctx->fake);
+	KUNIT_EXPECT_EQ(test, knvram_sync(w), 0);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	kt_close(test, w);
+	kt_remove(ctx);
+	kt_create(test, ctx);
+	kt_expect_part(test, KT_PART, model, "re-created after a retried sync");
+}
+
+/* ------------------------------------------------------------------ */
+/* Media */
+
+static void kt_media_recreate(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w;
+	unsigned int writes;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_commit_all(test, w, model, 0x21);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_close(test, w);
+
+	/* Nothing is dirty: removal and re-creation write nothing. */
+	writes = ctx->fake.writes;
+	kt_remove(ctx);
+	kt_create(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
+	kt_expect_part(test, KT_PART, model, "re-created");
+
+	/* Committed, not synced: the removal syncs it. */
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_pwrite_model(test, w, model, "knvram", 6, 3 * KT_BS + 7);
+	kt_close(test, w);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_pwrite_model(test, w, model, "kunit", 5, 11 * KT_BS);
+	writes = ctx->fake.writes;
+	kt_remove(ctx);
+	KUNIT_EXPECT_GT(test, ctx->fake.writes, writes);
+	kt_close(test, w);
+	kt_create(test, ctx);
+	kt_expect_part(test, KT_PART, model, "re-created after removal");
+}
+
+static void kt_media_blank(struct kunit *test)
+{
+	u8 *zero = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	unsigned int writes;
+	int fill;
+
+	/* kt_init() formatted zeroed media: a valid generation 0, zeroes. */
+	KUNIT_EXPECT_GT(test, ctx->fake.writes, 0);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 0);
+	kt_expect_part(test, KT_PART, zero, "formatted");
+
+	for (fill = 0; fill < 2; fill++) {
+		kt_remove(ctx);
+		/* Erased flash reads 0xff. */
+		memset(ctx->fake.mem + ctx->bank_start[0], fill ? 0xff : 0,
+		       ctx->footprint);
+		writes = ctx->fake.writes;
+		kt_create(test, ctx);
+		KUNIT_EXPECT_GT(test, ctx->fake.writes, writes);
+		kt_expect_part(test, KT_PART, zero, "formatted");
+
+		/* The format is valid: loading it writes nothing. */
+		kt_remove(ctx);
+		writes = ctx->fake.writes;
+		kt_create(test, ctx);
+		KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+		KUNIT_EXPECT_EQ(test, ctx->part->gen, 0);
+		kt_expect_part(test, KT_PART, zero, "loaded");
+	}
+}
+
+/*
+ * Two synced generations: 1 (pattern @s1) in bank 1 and 2 (@s2) in bank 0.
+ * Returns a snapshot of the media with the partition removed.
+ */
+static u8 *kt_two_generations(struct kunit *test, struct kt_ctx *ctx,
+			      u8 *m1, u8 s1, u8 *m2, u8 s2)
+{
+	struct knvram_handle *w = kt_open(test, KT_PART, KNVRAM_WRITE);
+
+	kt_commit_all(test, w, m1, s1);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_commit_all(test, w, m2, s2);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	KUNIT_ASSERT_EQ(test, ctx->part->gen, 2);
+	kt_close(test, w);
+	kt_remove(ctx);
+	return kt_snapshot(test, ctx);
+}
+
+struct kt_corruption {
+	const char *desc;
+	unsigned int bank;
+	int where;	/* 0 header, 1 table, 2 data */
+};
+
+static const struct kt_corruption kt_one_bank_cases[] = {
+	{ "newest bank header", 0, 0 },
+	{ "newest bank table", 0, 1 },
+	{ "newest bank data", 0, 2 },
+	{ "older bank header", 1, 0 },
+	{ "older bank data", 1, 2 },
+};
+
+static void kt_corrupt(struct kt_ctx *ctx, const struct kt_corruption *c)
+{
+	static const u64 at[] = { 8, 1, 5 * KT_BS + 17 };
+	const u64 *base[] = { ctx->bank_start, ctx->table_start,
+			      ctx->data_start };
+
+	ctx->fake.mem[base[c->where][c->bank] + at[c->where]] ^= 0x5a;
+}
+
+static void kt_media_one_bank_bad(struct kunit *test)
+{
+	u8 *m1 = kt_buf(test, KT_SIZE), *m2 = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w;
+	unsigned int i, writes;
+	u8 *base;
+
+	base = kt_two_generations(test, ctx, m1, 0x61, m2, 0x62);
+
+	for (i = 0; i < ARRAY_SIZE(kt_one_bank_cases); i++) {
+		const struct kt_corruption *c = &kt_one_bank_cases[i];
+		bool newest_bad = c->bank == 0;
+
+		kunit_info(test, "corrupt: %s\n", c->desc);
+		kt_restore(ctx, base);
+		kt_corrupt(ctx, c);
+		writes = ctx->fake.writes;
+		kt_create(test, ctx);
+		KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+		KUNIT_EXPECT_EQ(test, ctx->part->gen, newest_bad ? 1 : 2);
+		kt_expect_part(test, KT_PART, newest_bad ? m1 : m2, c->desc);
+		/* Nothing was committed: the removal writes nothing. */
+		kt_remove(ctx);
+		KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	}
+
+	/* The next sync rewrites the corrupt bank whole. */
+	kt_restore(ctx, base);
+	kt_corrupt(ctx, &kt_one_bank_cases[0]);
+	kt_create(test, ctx);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_pwrite_model(test, w, m1, "x", 1, 0);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 2);
+	kt_close(test, w);
+	kt_remove(ctx);
+	kt_create(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 2);
+	kt_expect_part(test, KT_PART, m1, "after repairing the bad bank");
+}
+
+static void kt_media_both_banks_bad(struct kunit *test)
+{
+	u8 *m1 = kt_buf(test, KT_SIZE), *m2 = kt_buf(test, KT_SIZE);
+	static const struct kt_corruption hdr0 = { "header 0", 0, 0 };
+	static const struct kt_corruption hdr1 = { "header 1", 1, 0 };
+	static const struct kt_corruption dat1 = { "data 1", 1, 2 };
+	static const struct kt_corruption tab0 = { "table 0", 0, 1 };
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_partition_info info;
+	struct knvram_partition *part;
+	unsigned int i, writes;
+	u8 *base, *before;
+
+	base = kt_two_generations(test, ctx, m1, 0x71, m2, 0x72);
+	before = kt_vzalloc(test, KT_MEDIA);
+
+	for (i = 0; i < 3; i++) {
+		kt_restore(ctx, base);
+		kt_corrupt(ctx, i == 2 ? &tab0 : &hdr0);
+		kt_corrupt(ctx, i == 1 ? &dat1 : &hdr1);
+		memcpy(before, ctx->fake.mem, KT_MEDIA);
+		writes = ctx->fake.writes;
+
+		part = knvram_partition_create(ctx->be, &ctx->info);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(part), -EUCLEAN,
+				    "case %u", i);
+		if (!IS_ERR(part))
+			knvram_partition_remove(part);
+		KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+		KUNIT_EXPECT_EQ_MSG(test, kt_diff(before, ctx->fake.mem,
+						  KT_MEDIA), -1L,
+				    "case %u: media changed", i);
+		KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, 0), -ENOENT);
+	}
+
+	/* Media of another partition geometry is not formatted either. */
+	kt_restore(ctx, base);
+	info = ctx->info;
+	info.size = KT_SIZE / 2;
+	writes = ctx->fake.writes;
+	part = knvram_partition_create(ctx->be, &info);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(part), -EUCLEAN);
+	if (!IS_ERR(part))
+		knvram_partition_remove(part);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, kt_diff(base, ctx->fake.mem, KT_MEDIA), -1L);
+
+	/* The intact media still loads. */
+	kt_create(test, ctx);
+	kt_expect_part(test, KT_PART, m2, "intact media");
+}
+
+struct kt_torn_case {
+	const char *desc;
+	bool incremental;
+};
+
+static const struct kt_torn_case kt_torn_cases[] = {
+	{ "full sync", false },
+	{ "incremental sync", true },
+};
+
+static void kt_torn_desc(const struct kt_torn_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(kt_torn, kt_torn_cases, kt_torn_desc);
+
+/* Commit the change whose sync is cut: @model goes from old to new. */
+static void kt_torn_change(struct kunit *test, struct knvram_handle *w,
+			   const struct kt_torn_case *c, u8 *model)
+{
+	u8 *src = kt_buf(test, KT_SIZE);
+
+	kt_fill(src, KT_SIZE, 0xd0);
+	if (!c->incremental) {
+		kt_pwrite_model(test, w, model, src, KT_SIZE, 0);
+	} else {
+		KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+		kt_pwrite_model(test, w, model, src, 10, KT_BS + 1);
+		kt_pwrite_model(test, w, model, src, 10, 6 * KT_BS + 9);
+		kt_pwrite_model(test, w, model, src, KT_BS, 12 * KT_BS);
+		KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+	}
+	kunit_kfree(test, src);
+}
+
+/*
+ * Cut the sync of a change at every write it makes, whole or torn in the
+ * middle, and load what the media holds then: exactly the old state or
+ * exactly the new one. Then let the power come back: a second sync
+ * completes the first.
+ */
+static void kt_media_torn_sync(struct kunit *test)
+{
+	const struct kt_torn_case *c = test->param_value;
+	u8 *old = kt_buf(test, KT_SIZE), *new = kt_buf(test, KT_SIZE);
+	u8 *got = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	unsigned int k, n, w0, torn;
+	struct knvram_handle *w, *r;
+	u8 *base, *cut, *done;
+	bool is_old, is_new;
+
+	/* The old state: one or two generations on the media. */
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_commit_all(test, w, old, 0x81);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	if (c->incremental) {
+		/* Banks that differ in some blocks only. */
+		kt_touch_0_5_6(test, w, old, 0x82);
+		KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	}
+	kt_close(test, w);
+	kt_remove(ctx);
+	base = kt_snapshot(test, ctx);
+	cut = kt_vzalloc(test, KT_MEDIA);
+	done = kt_vzalloc(test, KT_MEDIA);
+	memcpy(new, old, KT_SIZE);
+
+	/* How many writes the sync makes, when nothing fails. */
+	kt_create(test, ctx);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_torn_change(test, w, c, new);
+	w0 = ctx->fake.writes;
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	n = ctx->fake.writes - w0;
+	KUNIT_ASSERT_GT(test, n, 1);
+	kunit_info(test, "%s: %u writes\n", c->desc, n);
+	kt_close(test, w);
+	kt_remove(ctx);
+
+	for (k = 0; k <= n; k++) {
+		for (torn = 0; torn < 2; torn++) {
+			kt_restore(ctx, base);
+			kt_create(test, ctx);
+			w = kt_open(test, KT_PART, KNVRAM_WRITE);
+			memcpy(got, old, KT_SIZE);
+			kt_torn_change(test, w, c, got);
+			kt_fake_arm(&ctx->fake, k, torn);
+			KUNIT_EXPECT_EQ_MSG(test, knvram_sync(w), k < n ? -EIO : 0,
+					    "k=%u torn=%u", k, torn);
+			memcpy(cut, ctx->fake.mem, KT_MEDIA);
+
+			/* The power is back: the next sync completes it. */
+			kt_fake_disarm(&ctx->fake);
+			KUNIT_EXPECT_EQ(test, knvram_sync(w), 0);
+			KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
+			memcpy(done, ctx->fake.mem, KT_MEDIA);
+			kt_close(test, w);
+			kt_remove(ctx);
+
+			/* What the media held when the power failed. */
+			kt_restore(ctx, cut);
+			kt_create(test, ctx);
+			r = kt_open(test, KT_PART, 0);
+			kt_read_all(test, r, got);
+			kt_close(test, r);
+			is_old = !memcmp(got, old, KT_SIZE);
+			is_new = !memcmp(got, new, KT_SIZE);
+			KUNIT_EXPECT_TRUE_MSG(test, is_old || is_new,
+					      "k=%u torn=%u: mixed state (first difference from old at %ld, from new at %ld)",
+					      k, torn, kt_diff(got, old, KT_SIZE),
+					      kt_diff(got, new, KT_SIZE));
+			if (k == 0)
+				KUNIT_EXPECT_TRUE_MSG(test, is_old,
+						      "torn=%u", torn);
+			if (k == n)
+				KUNIT_EXPECT_TRUE_MSG(test, is_new,
+						      "torn=%u", torn);
+			kt_remove(ctx);
+
+			/* What it held after the second sync. */
+			kt_restore(ctx, done);
+			kt_create(test, ctx);
+			kt_expect_part(test, KT_PART, new, "after the retry");
+			kt_remove(ctx);
+		}
+	}
+	kt_restore(ctx, base);
+	kt_create(test, ctx);
+}
+
+static void kt_media_generations(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE), src[64];
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w;
+	u64 gen;
+
+	for (gen = 1; gen <= 6; gen++) {
+		w = kt_open(test, KT_PART, KNVRAM_WRITE);
+		kt_fill(src, sizeof(src), gen);
+		kt_pwrite_model(test, w, model, src, sizeof(src), 0);
+		kt_pwrite_model(test, w, model, src, sizeof(src),
+				gen * KT_BS + gen);
+		KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+		KUNIT_EXPECT_EQ(test, ctx->part->gen, gen);
+		kt_close(test, w);
+
+		kt_remove(ctx);
+		kt_create(test, ctx);
+		KUNIT_EXPECT_EQ(test, ctx->part->gen, gen);
+		kt_expect_part(test, KT_PART, model, "re-created");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Emergency sync */
+
+static void kt_emergency(struct kunit *test)
+{
+	u8 *old = kt_buf(test, KT_SIZE), *model = kt_buf(test, KT_SIZE);
+	struct knvram_partition_info info = { };
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w, *r, *w1;
+	struct knvram_partition *p1;
+	unsigned int writes;
+	u8 src[32];
+	loff_t pos;
+	u8 *snap;
+
+	info.name = KT_PART1;
+	info.offset = ctx->footprint;
+	info.size = KT_SIZE;
+	p1 = knvram_partition_create(ctx->be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, p1);
+	w1 = kt_open(test, KT_PART1, KNVRAM_WRITE);
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	kt_commit_all(test, w, old, 0x91);
+	memcpy(model, old, KT_SIZE);
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_fill(src, sizeof(src), 0x92);
+	kt_pwrite_model(test, w, model, src, sizeof(src), 2 * KT_BS);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_emergency_end_action,
+							NULL), 0);
+	writes = ctx->fake.writes;
+	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
+	KUNIT_EXPECT_GT(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	KUNIT_EXPECT_EQ(test,
+			atomic64_read(&ctx->part->stats.emergency_sync_count),
+			1);
+	snap = kt_snapshot(test, ctx);
+
+	/* Frozen: no write, no commit, in any partition. */
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, knvram_write(w, src, 1, &pos),
+			(ssize_t)-ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, knvram_write(w1, src, 1, &pos),
+			(ssize_t)-ESHUTDOWN);
+	/* The transaction survives the refused commit. */
+	kt_expect_content(test, w, model, "writer after a refused commit");
+	kt_expect_content(test, r, old, "reader after a refused commit");
+
+	knvram_emergency_end();
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), 0);
+	kt_expect_content(test, r, model, "reader after the commit");
+	kt_pwrite(test, w1, src, 1, 0);
+	kt_close(test, w1);
+	knvram_partition_remove(p1);
+
+	/* The media held the committed state, without the transaction. */
+	kt_close(test, w);
+	kt_close(test, r);
+	kt_remove(ctx);
+	kt_restore(ctx, snap);
+	kt_create(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	kt_expect_part(test, KT_PART, old, "after the emergency sync");
+}
+
+/*
+ * The power fails while a commit is copying its blocks into the shadow:
+ * block 2 half copied, block 3 not yet. The emergency sync must write the
+ * transaction's blocks, whole, in place of the shadow's.
+ */
+static void kt_emergency_half_published(struct kunit *test)
+{
+	u8 *old = kt_buf(test, KT_SIZE), *model = kt_buf(test, KT_SIZE);
+	u8 *src = kt_buf(test, 2 * KT_BS);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_partition *part = ctx->part;
+	struct knvram_handle *w;
+	struct knvram_txn *txn;
+	u8 *blk, *snap;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_commit_all(test, w, old, 0xa1);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	memcpy(model, old, KT_SIZE);
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_fill(src, 2 * KT_BS, 0xa2);
+	kt_pwrite_model(test, w, model, src, 2 * KT_BS - 4, 2 * KT_BS + 2);
+
+	txn = w->txn;
+	KUNIT_ASSERT_NOT_NULL(test, txn);
+	blk = xa_load(&txn->blocks, 2);
+	KUNIT_ASSERT_NOT_NULL(test, blk);
+	KUNIT_ASSERT_NOT_NULL(test, xa_load(&txn->blocks, 3));
+
+	/* What knvram_publish() has done when the power fails. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_emergency_end_action,
+							NULL), 0);
+	atomic_long_set(&part->pubstate, (long)txn);
+	memcpy(part->shadow + 2 * KT_BS, blk, KT_BS / 2);
+	set_bit(2, part->need[0]);
+	set_bit(2, part->need[1]);
+	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&part->pubstate),
+			(long)((unsigned long)txn | KNVRAM_FROZEN));
+	KUNIT_EXPECT_EQ(test, part->gen, 2);
+	snap = kt_snapshot(test, ctx);
+
+	/* Leave no trace of the simulated commit in the live partition. */
+	atomic_long_set(&part->pubstate, 0);
+	knvram_emergency_end();
+	kt_close(test, w);
+	kt_remove(ctx);
+
+	kt_restore(ctx, snap);
+	kt_create(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, 2);
+	kt_expect_part(test, KT_PART, model, "after a half-published commit");
+}
+
+/* ------------------------------------------------------------------ */
+/* Removal under open handles */
+
+static void kt_remove_open(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE), buf[16];
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w, *r, *n;
+	int refs = kt_module_refs();
+	loff_t pos = 0;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	KUNIT_EXPECT_EQ(test, kt_module_refs(), refs + 2 * KT_HANDLE_REFS);
+	kt_commit_all(test, w, model, 0xb1);
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_pwrite(test, w, "lost", 4, 0);
+
+	kt_remove(ctx);
+	KUNIT_EXPECT_EQ(test, knvram_read(r, buf, sizeof(buf), &pos),
+			(ssize_t)-ENODEV);
+	KUNIT_EXPECT_EQ(test, knvram_read(w, buf, sizeof(buf), &pos),
+			(ssize_t)-ENODEV);
+	KUNIT_EXPECT_EQ(test, knvram_write(w, buf, sizeof(buf), &pos),
+			(ssize_t)-ENODEV);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	KUNIT_EXPECT_EQ(test, knvram_tbegin(w), -ENODEV);
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), -ENODEV);
+	KUNIT_EXPECT_EQ(test, knvram_tabort(w), -ENODEV);
+	KUNIT_EXPECT_EQ(test, knvram_sync(w), -ENODEV);
+	KUNIT_EXPECT_EQ(test, knvram_sync(r), -ENODEV);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, 0), -ENOENT);
+
+	/*
+	 * The name is free again while the old handles are open; the new
+	 * partition has what was committed, not the open transaction.
+	 */
+	kt_create(test, ctx);
+	n = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_expect_content(test, n, model, "re-created");
+	KUNIT_EXPECT_EQ(test, knvram_read(r, buf, sizeof(buf), &pos),
+			(ssize_t)-ENODEV);
+
+	kt_close(test, w);
+	kt_close(test, r);
+	KUNIT_EXPECT_EQ(test, kt_module_refs(), refs + KT_HANDLE_REFS);
+	kt_close(test, n);
+	KUNIT_EXPECT_EQ(test, kt_module_refs(), refs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bad configurations */
+
+static long kt_register_err(const struct knvram_backend_config *cfg)
+{
+	struct knvram_backend *be = knvram_backend_register(cfg);
+
+	if (IS_ERR(be))
+		return PTR_ERR(be);
+	knvram_backend_unregister(be);
+	return 0;
+}
+
+static int kt_no_write(void *priv, u64 off, const void *buf, size_t len)
+{
+	return -EIO;
+}
+
+static int kt_no_read(void *priv, u64 off, void *buf, size_t len)
+{
+	return -EIO;
+}
+
+static const struct knvram_backend_ops kt_ops_no_read = {
+	.write = kt_no_write,
+};
+
+static const struct knvram_backend_ops kt_ops_no_write = {
+	.read = kt_no_read,
+};
+
+static void kt_backend_bad_config(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_backend_config good = {
+		.dev = ctx->dev, .name = "kunit-nv1", .ops = &kt_fake_ops,
+		.priv = &ctx->fake, .size = KT_MEDIA,
+	};
+	struct knvram_backend_config cfg;
+	struct knvram_backend *be;
+
+#define KT_BAD(field, value, err)					\
+	do {								\
+		cfg = good;						\
+		cfg.field = value;					\
+		KUNIT_EXPECT_EQ_MSG(test, kt_register_err(&cfg), err,	\
+				    #field " = " #value);		\
+	} while (0)
+
+	KT_BAD(block_size, 3000, -EINVAL);
+	KT_BAD(block_size, 4097, -EINVAL);
+	KT_BAD(block_size, 32, -EINVAL);
+	KT_BAD(block_size, 131072, -EINVAL);
+	KT_BAD(write_unit, 3, -EINVAL);
+	KT_BAD(write_unit, 128, -EINVAL);
+	KT_BAD(ops, NULL, -EINVAL);
+	KT_BAD(ops, &kt_ops_no_read, -EINVAL);
+	KT_BAD(ops, &kt_ops_no_write, -EINVAL);
+	KT_BAD(name, NULL, -EINVAL);
+	KT_BAD(dev, NULL, -EINVAL);
+	KT_BAD(flags, BIT(5), -EINVAL);
+	KT_BAD(size, 0, -EINVAL);
+	KT_BAD(size, 2 * KT_BS, -EINVAL);
+	KT_BAD(name, KT_BACKEND, -EEXIST);
+	/* The limits themselves are fine. */
+	KT_BAD(write_unit, 64, 0);
+	KT_BAD(block_size, 64, 0);
+	KT_BAD(block_size, 65536, 0);
+#undef KT_BAD
+
+	/* 0 means the defaults: 4096-byte blocks, byte writes. */
+	be = knvram_backend_register(&good);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, be);
+	KUNIT_EXPECT_EQ(test, be->block_size, 4096);
+	KUNIT_EXPECT_EQ(test, be->write_unit, 1);
+	/* The label: two banks of 4 KiB at the start of the media. */
+	KUNIT_EXPECT_EQ(test, knvram_backend_space(be), KT_MEDIA - 2 * 4096);
+	knvram_backend_unregister(be);
+	KUNIT_EXPECT_EQ(test, ctx->fake.bad_io, 0);
+}
+
+static void kt_partition_bad_args(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_backend_config cfg = {
+		.dev = ctx->dev, .name = "kunit-nv1", .ops = &kt_fake_ops,
+		.priv = &ctx->fake, .size = KT_MEDIA, .block_size = KT_BS,
+		.write_unit = KT_WU,
+	};
+	u64 fp = ctx->footprint, space = knvram_backend_space(ctx->be);
+	struct knvram_backend *be = ctx->be, *be1;
+	unsigned int writes = ctx->fake.writes;
+	char name[41];
+
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, fp, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, fp, KT_BS + 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, fp, KT_BS / 2),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, fp + 100, KT_BS),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, KT_BS, KT_BS),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, fp - KT_BS, KT_BS),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, fp, space), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, space, KT_BS),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1,
+					    round_down(U64_MAX, KT_BS), KT_BS),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, "", fp, KT_BS), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, "a/b", fp, KT_BS), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, ".x", fp, KT_BS), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, "a b", fp, KT_BS), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, NULL, fp, KT_BS), -EINVAL);
+	memset(name, 'n', 40);
+	name[40] = '\0';
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, name, fp, KT_BS), -EINVAL);
+	name[KNVRAM_NAME_MAX + 1] = '\0';
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, name, fp, KT_BS), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART, fp, KT_BS), -EEXIST);
+	/* Nothing above touched the media. */
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+
+	/* The boundaries: a 32-character name, a partition right after. */
+	name[KNVRAM_NAME_MAX] = '\0';
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, name, fp, KT_BS), 0);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be, KT_PART1, fp, KT_BS), 0);
+
+	/* Names are unique across backends. */
+	be1 = knvram_backend_register(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, be1);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be1, KT_PART, fp, KT_BS), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kt_create_err(be1, KT_PART1, 2 * fp, KT_BS), 0);
+	knvram_backend_unregister(be1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation failures, injected with failslab's fail-nth */
+
+#ifdef CONFIG_FAULT_INJECTION
+
+/*
+ * The task's fail-nth counter (/proc/<pid>/fail-nth, here set directly):
+ * the nth slab allocation of this task fails. failslab only counts
+ * allocations that may sleep with 'N' in
+ * /sys/kernel/debug/failslab/ignore-gfp-wait, which a test module cannot
+ * write (debugfs attributes take no kernel_write()): the bench sets it.
+ */
+static void kt_fail_nth(unsigned int n)
+{
+	WRITE_ONCE(current->fail_nth, n);
+}
+
+/* Stop injecting; true if the nth allocation was reached (and failed). */
+static bool kt_fail_nth_end(void)
+{
+	bool hit = !READ_ONCE(current->fail_nth);
+
+	WRITE_ONCE(current->fail_nth, 0);
+	return hit;
+}
+
+static void kt_require_failslab(struct kunit *test)
+{
+	void *p;
+	bool hit;
+
+	kt_fail_nth(1);
+	p = kmalloc(32, GFP_KERNEL);
+	hit = kt_fail_nth_end();
+	kfree(p);
+	if (p || !hit)
+		kunit_skip(test,
+			   "failslab does not fail GFP_KERNEL allocations: needs CONFIG_FAILSLAB and N in /sys/kernel/debug/failslab/ignore-gfp-wait");
+}
+
+enum kt_nomem_mode { KT_IN_TXN, KT_PLAIN, KT_AUTOT, KT_MANY_BLOCKS };
+
+static const char * const kt_nomem_mode_name[] = {
+	[KT_IN_TXN] = "write in a transaction",
+	[KT_PLAIN] = "write outside a transaction",
+	[KT_AUTOT] = "write starting an autot transaction",
+	[KT_MANY_BLOCKS] = "write of 13 blocks in a transaction",
+};
+
+static void kt_nomem_write_mode(struct kunit *test, enum kt_nomem_mode mode)
+{
+	u8 *old = kt_buf(test, KT_SIZE), *txnview = kt_buf(test, KT_SIZE);
+	u8 *src = kt_buf(test, KT_SIZE), *want = kt_buf(test, KT_SIZE);
+	struct knvram_handle *w, *r;
+	unsigned int n, failures = 0;
+	size_t len;
+	loff_t pos, start;
+	ssize_t ret;
+	bool hit;
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	r = kt_open(test, KT_PART, 0);
+	kt_commit_all(test, w, old, 0xc1);
+	kt_fill(src, KT_SIZE, 0xc2);
+	/* Blocks 1-3: block 2 is already in the transaction, 1 and 3 not. */
+	start = KT_BS + 10;
+	len = 2 * KT_BS + 20;
+	if (mode == KT_MANY_BLOCKS) {
+		start = 10;
+		len = 12 * KT_BS;
+	}
+
+	for (n = 1; ; n++) {
+		KUNIT_ASSERT_LT(test, n, KT_SWEEP_MAX);
+		memcpy(txnview, old, KT_SIZE);
+		if (mode == KT_IN_TXN || mode == KT_MANY_BLOCKS) {
+			KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+			kt_pwrite_model(test, w, txnview, src + 2 * KT_BS, 8,
+					2 * KT_BS + 40);
+		}
+		KUNIT_ASSERT_EQ(test, knvram_setautot(w, mode == KT_AUTOT), 0);
+		memcpy(want, txnview, KT_SIZE);
+		memcpy(want + start, src, len);
+
+		pos = start;
+		kt_fail_nth(n);
+		ret = knvram_write(w, src, len, &pos);
+		hit = kt_fail_nth_end();
+
+		if (ret == -ENOMEM) {
+			failures++;
+			KUNIT_EXPECT_TRUE(test, hit);
+			KUNIT_EXPECT_EQ(test, pos, start);
+			kt_expect_content(test, w, txnview, "writer after ENOMEM");
+			kt_expect_content(test, r, old, "reader after ENOMEM");
+			/* No transaction appeared, none was lost. */
+			KUNIT_EXPECT_EQ(test, knvram_tabort(w),
+					mode == KT_IN_TXN ||
+					mode == KT_MANY_BLOCKS ? 0 : -EINVAL);
+		} else {
+			KUNIT_EXPECT_EQ_MSG(test, ret, (ssize_t)len, "n=%u", n);
+			KUNIT_EXPECT_EQ(test, pos, start + (loff_t)len);
+			kt_expect_content(test, w, want, "writer after a write");
+			if (mode == KT_PLAIN) {
+				kt_expect_content(test, r, want, "reader");
+				/* Back to the old state for the next round. */
+				kt_pwrite(test, w, old, KT_SIZE, 0);
+			} else {
+				kt_expect_content(test, r, old, "reader");
+				KUNIT_EXPECT_EQ(test, knvram_tabort(w), 0);
+			}
+		}
+		if (!hit)
+			break;	/* every allocation of the call was failed once */
+	}
+	kunit_info(test, "%s: %u allocations, %u failed the call\n",
+		   kt_nomem_mode_name[mode], n - 1, failures);
+	KUNIT_EXPECT_GT(test, failures, 0);
+	kt_close(test, r);
+	kt_close(test, w);
+}
+
+static void kt_nomem_write(struct kunit *test)
+{
+	kt_require_failslab(test);
+	kt_nomem_write_mode(test, KT_IN_TXN);
+	kt_nomem_write_mode(test, KT_PLAIN);
+	kt_nomem_write_mode(test, KT_AUTOT);
+	kt_nomem_write_mode(test, KT_MANY_BLOCKS);
+}
+
+static void kt_nomem_tbegin(struct kunit *test)
+{
+	struct knvram_handle *w;
+	unsigned int n, failures = 0;
+	bool hit;
+	int ret;
+
+	kt_require_failslab(test);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	for (n = 1; ; n++) {
+		KUNIT_ASSERT_LT(test, n, KT_SWEEP_MAX);
+		kt_fail_nth(n);
+		ret = knvram_tbegin(w);
+		hit = kt_fail_nth_end();
+		if (ret == -ENOMEM) {
+			failures++;
+			KUNIT_EXPECT_TRUE(test, hit);
+			/* No transaction is open, and one can be. */
+			KUNIT_EXPECT_EQ(test, knvram_tcommit(w), -EINVAL);
+			KUNIT_EXPECT_EQ(test, knvram_tbegin(w), 0);
+		} else {
+			KUNIT_EXPECT_EQ(test, ret, 0);
+		}
+		KUNIT_EXPECT_EQ(test, knvram_tbegin(w), -EALREADY);
+		KUNIT_EXPECT_EQ(test, knvram_tabort(w), 0);
+		if (!hit)
+			break;
+	}
+	KUNIT_EXPECT_GT(test, failures, 0);
+}
+
+static void kt_nomem_create_on(struct kunit *test, struct kt_ctx *ctx,
+			       const u8 *want, bool blank)
+{
+	struct knvram_partition_info info = {
+		.name = KT_PART1, .offset = ctx->footprint, .size = KT_SIZE,
+	};
+	struct knvram_partition *part;
+	unsigned int n, failures = 0;
+	u8 *before = kt_snapshot(test, ctx);
+	bool hit;
+
+	for (n = 1; ; n++) {
+		KUNIT_ASSERT_LT(test, n, KT_SWEEP_MAX);
+		kt_restore(ctx, before);
+		kt_fail_nth(n);
+		part = knvram_partition_create(ctx->be, &info);
+		hit = kt_fail_nth_end();
+		if (IS_ERR(part)) {
+			failures++;
+			KUNIT_EXPECT_EQ_MSG(test, PTR_ERR(part), -ENOMEM,
+					    "n=%u", n);
+			KUNIT_EXPECT_TRUE(test, hit);
+			KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART1, 0),
+					-ENOENT);
+			/* Only a blank partition may have been formatted. */
+			if (!blank)
+				KUNIT_EXPECT_EQ_MSG(test,
+						    kt_diff(before,
+							    ctx->fake.mem,
+							    KT_MEDIA), -1L,
+						    "n=%u: media changed", n);
+			/* It can be created now. */
+			part = knvram_partition_create(ctx->be, &info);
+			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+		}
+		kt_expect_part(test, KT_PART1, want, "created");
+		knvram_partition_remove(part);
+		if (!hit)
+			break;
+	}
+	kunit_info(test, "%s media: %u allocations, %u failed the call\n",
+		   blank ? "blank" : "valid", n - 1, failures);
+	KUNIT_EXPECT_GT(test, failures, 0);
+	kt_restore(ctx, before);
+}
+
+static void kt_nomem_partition_create(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_SIZE), src[64];
+	struct knvram_partition_info info;
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_partition *part;
+	struct knvram_handle *w;
+
+	kt_require_failslab(test);
+	kt_nomem_create_on(test, ctx, model, true);
+
+	/* Two valid banks that differ: loading compares them. */
+	info = ctx->info;
+	info.name = KT_PART1;
+	info.offset = ctx->footprint;
+	part = knvram_partition_create(ctx->be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+	w = kt_open(test, KT_PART1, KNVRAM_WRITE);
+	kt_commit_all(test, w, model, 0xe1);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_fill(src, sizeof(src), 0xe2);
+	kt_pwrite_model(test, w, model, src, sizeof(src), 4 * KT_BS);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_close(test, w);
+	knvram_partition_remove(part);
+	kt_nomem_create_on(test, ctx, model, false);
+}
+
+#else /* CONFIG_FAULT_INJECTION */
+
+static void kt_nomem_write(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB");
+}
+
+static void kt_nomem_tbegin(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB");
+}
+
+static void kt_nomem_partition_create(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB");
+}
+
+#endif /* CONFIG_FAULT_INJECTION */
+
+/* ------------------------------------------------------------------ */
+
+static struct kunit_case kt_handle_cases[] = {
+	KUNIT_CASE(kt_open_rules),
+	KUNIT_CASE(kt_reader_cannot_write),
+	KUNIT_CASE(kt_txn_isolation),
+	KUNIT_CASE(kt_txn_abort),
+	KUNIT_CASE(kt_txn_close_aborts),
+	KUNIT_CASE(kt_txn_autot),
+	KUNIT_CASE(kt_txn_overlap),
+	KUNIT_CASE(kt_write_limits),
+	KUNIT_CASE(kt_write_plain),
+	KUNIT_CASE(kt_remove_open),
+	{}
+};
+
+static struct kunit_suite kt_handle_suite = {
+	.name = "knvram_handle",
+	.init = kt_init,
+	.exit = kt_exit,
+	.test_cases = kt_handle_cases,
+};
+
+static struct kunit_case kt_media_cases[] = {
+	KUNIT_CASE(kt_dirty_ranges),
+	KUNIT_CASE(kt_sync_error),
+	KUNIT_CASE(kt_media_recreate),
+	KUNIT_CASE(kt_media_blank),
+	KUNIT_CASE(kt_media_one_bank_bad),
+	KUNIT_CASE(kt_media_both_banks_bad),
+	KUNIT_CASE_PARAM_ATTR(kt_media_torn_sync, kt_torn_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE(kt_media_generations),
+	{}
+};
+
+static struct kunit_suite kt_media_suite = {
+	.name = "knvram_media",
+	.init = kt_init,
+	.exit = kt_exit,
+	.test_cases = kt_media_cases,
+};
+
+static struct kunit_case kt_emergency_cases[] = {
+	KUNIT_CASE(kt_emergency),
+	KUNIT_CASE(kt_emergency_half_published),
+	{}
+};
+
+static struct kunit_suite kt_emergency_suite = {
+	.name = "knvram_emergency",
+	.init = kt_init,
+	.exit = kt_exit,
+	.test_cases = kt_emergency_cases,
+};
+
+static struct kunit_case kt_config_cases[] = {
+	KUNIT_CASE(kt_backend_bad_config),
+	KUNIT_CASE(kt_partition_bad_args),
+	KUNIT_CASE(kt_nomem_write),
+	KUNIT_CASE(kt_nomem_tbegin),
+	KUNIT_CASE_SLOW(kt_nomem_partition_create),
+	{}
+};
+
+static struct kunit_suite kt_config_suite = {
+	.name = "knvram_config",
+	.init = kt_init,
+	.exit = kt_exit,
+	.test_cases = kt_config_cases,
+};
+
+kunit_test_suites(&kt_handle_suite, &kt_media_suite, &kt_emergency_suite,
+		  &kt_config_suite);
+
+MODULE_IMPORT_NS(KNVRAM);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("KUnit tests of the knvram core");
+MODULE_LICENSE("GPL");
