@@ -57,7 +57,10 @@ static loff_t knvram_cdev_llseek(struct file *file, loff_t offset,
 				 int whence)
 {
 	struct knvram_handle *h = file->private_data;
+	int ret = knvram_handle_check(h);
 
+	if (ret)
+		return ret;
 	return fixed_size_llseek(file, offset, whence, knvram_size(h));
 }
 

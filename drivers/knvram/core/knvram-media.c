@@ -526,10 +526,14 @@ int knvram_media_load(struct knvram_partition *part)
 		ret[i] = knvram_read_header(part, i, &gen[i], &table_crc[i],
 					    &blank[i]);
 
-	for (i = 0; i < 2; i++)
-		if (ret[i] && !blank[i] && ret[i] != -EBADMSG &&
-		    ret[i] != -EMEDIUMTYPE)
+	for (i = 0; i < 2; i++) {
+		if (!ret[i] || blank[i])
+			continue;
+		if (ret[i] != -EBADMSG && ret[i] != -EMEDIUMTYPE)
 			return ret[i];	/* the backend failed */
+		dev_warn(dev, "%s: bank %d header invalid (%pe)\n",
+			 part->name, i, ERR_PTR(ret[i]));
+	}
 
 	if (blank[0] && blank[1]) {
 		dev_info(dev, "%s: blank media, formatting\n", part->name);
