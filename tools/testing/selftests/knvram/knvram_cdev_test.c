@@ -1,0 +1,889 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * knvram character device: open modes, read/write/seek, ioctls,
+ * transactions, automatic transactions, and concurrent readers, as
+ * Documentation/userspace-api/knvram.rst describes them.
+ *
+ * Runs on the partitions of the knvram-sim test backend (knvram-sim.ko
+ * partitions=knvtest0:64K,knvtest1:1M,knvtest2:64K:autot); tests skip when
+ * a partition is missing.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "knvram_helpers.h"
+
+FIXTURE(knvram) {
+	const char *name;
+	size_t size;
+	__u64 autot;		/* sysfs default, restored by teardown */
+};
+
+FIXTURE_VARIANT(knvram) {
+	const char *name;
+	size_t size;
+};
+
+FIXTURE_VARIANT_ADD(knvram, knvtest0) {
+	.name = "knvtest0",
+	.size = 64 << 10,
+};
+
+FIXTURE_VARIANT_ADD(knvram, knvtest1) {
+	.name = "knvtest1",
+	.size = 1 << 20,
+};
+
+FIXTURE_SETUP(knvram)
+{
+	if (!knv_present(variant->name))
+		SKIP(return, "no %s%s", KNV_DEV_DIR, variant->name);
+	self->name = variant->name;
+	self->size = variant->size;
+	self->autot = knv_attr(_metadata, self->name, "autot");
+}
+
+FIXTURE_TEARDOWN(knvram)
+{
+	knv_attr_write(self->name, "autot", self->autot ? "1" : "0");
+}
+
+static int getautot(int fd)
+{
+	int v = -1;
+
+	if (ioctl(fd, KNVRAMIOC_GETAUTOT, &v))
+		return -errno;
+	return v;
+}
+
+static int setautot(int fd, int v)
+{
+	return ioctl(fd, KNVRAMIOC_SETAUTOT, &v) ? -errno : 0;
+}
+
+TEST_F(knvram, size)
+{
+	int fd = OPEN(self->name, O_RDONLY);
+
+	ASSERT_EQ((off_t)self->size, knv_fd_size(fd));
+	ASSERT_EQ(self->size, knv_attr(_metadata, self->name, "size"));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_CUR));
+	close(fd);
+}
+
+TEST_F(knvram, one_writer)
+{
+	int w, r[4], i;
+
+	w = OPEN(self->name, O_RDWR);
+	ASSERT_ERRNO(EBUSY, knv_open(self->name, O_RDWR));
+	ASSERT_ERRNO(EBUSY, knv_open(self->name, O_WRONLY));
+	for (i = 0; i < 4; i++)
+		r[i] = OPEN(self->name, O_RDONLY);
+	ASSERT_EQ(0, close(w));
+
+	/* The slot is free again, for O_WRONLY as for O_RDWR. */
+	w = OPEN(self->name, O_WRONLY);
+	ASSERT_ERRNO(EBUSY, knv_open(self->name, O_RDWR));
+	ASSERT_EQ(0, close(w));
+	w = OPEN(self->name, O_RDWR);
+	ASSERT_EQ(0, close(w));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, close(r[i]));
+}
+
+TEST_F(knvram, readers_see_writes)
+{
+	int w, r1, r2;
+
+	knv_pat_set(_metadata, self->name, self->size, 1);
+	r1 = OPEN(self->name, O_RDONLY);
+	w = OPEN(self->name, O_RDWR);
+	r2 = OPEN(self->name, O_RDONLY);
+	knv_pat_expect(_metadata, r1, 0, self->size, 1);
+
+	/* A write outside a transaction is published at once. */
+	knv_pat_write(_metadata, w, 0, self->size, 2);
+	knv_pat_expect(_metadata, r1, 0, self->size, 2);
+	knv_pat_expect(_metadata, r2, 0, self->size, 2);
+	knv_pat_expect(_metadata, w, 0, self->size, 2);
+	close(r2);
+	close(w);
+	close(r1);
+}
+
+TEST_F(knvram, reader_ebadf)
+{
+	int fd = OPEN(self->name, O_RDONLY);
+	char c = 0;
+
+	ASSERT_ERRNO(EBADF, write(fd, &c, 1));
+	ASSERT_ERRNO(EBADF, pwrite(fd, &c, 1, 0));
+	ASSERT_ERRNO(EBADF, ioctl(fd, KNVRAMIOC_TBEGIN));
+	ASSERT_ERRNO(EBADF, ioctl(fd, KNVRAMIOC_TCOMMIT));
+	ASSERT_ERRNO(EBADF, ioctl(fd, KNVRAMIOC_TABORT));
+	ASSERT_EQ(-EBADF, setautot(fd, 1));
+	ASSERT_EQ(-EBADF, setautot(fd, 0));
+	/* What a reader may do. */
+	ASSERT_EQ(0, getautot(fd));
+	ASSERT_EQ(0, ioctl(fd, KNVRAMIOC_SYNC));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(1, pread(fd, &c, 1, 0));
+	close(fd);
+}
+
+TEST_F(knvram, lseek)
+{
+	off_t size = self->size;
+	int fd = OPEN(self->name, O_RDONLY);
+
+	ASSERT_EQ(size, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(0, lseek(fd, -size, SEEK_END));
+	ASSERT_EQ(size - 1, lseek(fd, -1, SEEK_END));
+	ASSERT_EQ(size, lseek(fd, size, SEEK_SET));
+	ASSERT_EQ(100, lseek(fd, 100, SEEK_SET));
+	ASSERT_EQ(110, lseek(fd, 10, SEEK_CUR));
+	ASSERT_EQ(105, lseek(fd, -5, SEEK_CUR));
+	ASSERT_EQ(105, lseek(fd, 0, SEEK_CUR));
+
+	/* Outside [0, size]: EINVAL, and the position stays. */
+	ASSERT_ERRNO(EINVAL, lseek(fd, size + 1, SEEK_SET));
+	ASSERT_ERRNO(EINVAL, lseek(fd, -1, SEEK_SET));
+	ASSERT_ERRNO(EINVAL, lseek(fd, 1, SEEK_END));
+	ASSERT_ERRNO(EINVAL, lseek(fd, -size - 1, SEEK_END));
+	ASSERT_ERRNO(EINVAL, lseek(fd, -106, SEEK_CUR));
+	ASSERT_ERRNO(EINVAL, lseek(fd, size - 104, SEEK_CUR));
+	ASSERT_EQ(105, lseek(fd, 0, SEEK_CUR));
+	ASSERT_EQ(size, lseek(fd, size - 105, SEEK_CUR));
+	close(fd);
+}
+
+TEST_F(knvram, read_bounds)
+{
+	size_t size = self->size;
+	__u8 buf[256];
+	int fd;
+
+	knv_pat_set(_metadata, self->name, size, 3);
+	fd = OPEN(self->name, O_RDONLY);
+
+	/* Reads advance the position; crossing the end is short. */
+	ASSERT_EQ((off_t)size - 10, lseek(fd, size - 10, SEEK_SET));
+	ASSERT_EQ(10, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(-1, knv_pat_diff(buf, 10, size - 10, 3));
+	ASSERT_EQ((off_t)size, lseek(fd, 0, SEEK_CUR));
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
+
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), size));
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), size + 1));
+	ASSERT_EQ(0, pread(fd, buf, sizeof(buf), size + (1 << 20)));
+	ASSERT_EQ(1, pread(fd, buf, sizeof(buf), size - 1));
+	ASSERT_EQ(knv_pat(3, size - 1), buf[0]);
+
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(100, read(fd, buf, 100));
+	ASSERT_EQ(100, read(fd, buf + 100, 100));
+	ASSERT_EQ(-1, knv_pat_diff(buf, 200, 0, 3));
+	ASSERT_EQ(200, lseek(fd, 0, SEEK_CUR));
+	close(fd);
+}
+
+TEST_F(knvram, write_bounds)
+{
+	size_t size = self->size;
+	__u8 buf[256];
+	int fd;
+
+	knv_pat_set(_metadata, self->name, size, 4);
+	fd = OPEN(self->name, O_RDWR);
+	knv_pat_fill(buf, sizeof(buf), 0, 5);
+
+	ASSERT_ERRNO(ENOSPC, pwrite(fd, buf, 1, size));
+	ASSERT_ERRNO(ENOSPC, pwrite(fd, buf, 1, size + 1));
+	ASSERT_ERRNO(ENOSPC, pwrite(fd, buf, 100, size + (1 << 20)));
+
+	/* pwrite crossing the end: short, up to the end. */
+	ASSERT_EQ(10, pwrite(fd, buf, 100, size - 10));
+	ASSERT_EQ(0, pread(fd, buf + 128, 1, size));
+	ASSERT_EQ(10, pread(fd, buf + 128, 100, size - 10));
+	ASSERT_EQ(0, memcmp(buf, buf + 128, 10));
+	knv_pat_expect(_metadata, fd, size - 4096, 4096 - 10, 4);
+
+	/* write() advances the position, then ENOSPC at the end. */
+	ASSERT_EQ((off_t)size - 20, lseek(fd, size - 20, SEEK_SET));
+	ASSERT_EQ(20, write(fd, buf, 100));
+	ASSERT_EQ((off_t)size, lseek(fd, 0, SEEK_CUR));
+	ASSERT_ERRNO(ENOSPC, write(fd, buf, 1));
+	ASSERT_EQ((off_t)size, lseek(fd, 0, SEEK_CUR));
+
+	ASSERT_EQ(50, lseek(fd, 50, SEEK_SET));
+	ASSERT_EQ(30, write(fd, buf, 30));
+	ASSERT_EQ(80, lseek(fd, 0, SEEK_CUR));
+	knv_pat_expect(_metadata, fd, 0, 50, 4);
+	knv_pat_expect(_metadata, fd, 80, 4096, 4);
+	ASSERT_EQ(30, pread(fd, buf + 128, 30, 50));
+	ASSERT_EQ(0, memcmp(buf, buf + 128, 30));
+	close(fd);
+}
+
+/* Two pages, the second inaccessible: a buffer that faults half way. */
+static __u8 *fault_pages(struct __test_metadata *_metadata)
+{
+	__u8 *p = mmap(NULL, 2 * KNV_BLOCK, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + KNV_BLOCK, KNV_BLOCK, PROT_NONE));
+	memset(p, 0x5a, KNV_BLOCK);
+	return p;
+}
+
+TEST_F(knvram, efault)
+{
+	__u8 *p = fault_pages(_metadata), *bad = p + KNV_BLOCK;
+	int fd, v = 1;
+
+	knv_pat_set(_metadata, self->name, self->size, 6);
+	fd = OPEN(self->name, O_RDWR);
+
+	ASSERT_ERRNO(EFAULT, pwrite(fd, bad, 100, 0));
+	ASSERT_ERRNO(EFAULT, pwrite(fd, bad, 3 * KNV_BLOCK, KNV_BLOCK - 8));
+	/* Valid for a whole block, then faulting: still nothing written. */
+	ASSERT_ERRNO(EFAULT, pwrite(fd, p, 2 * KNV_BLOCK, 0));
+	ASSERT_ERRNO(EFAULT, pwrite(fd, p + 100, 2 * KNV_BLOCK, 3000));
+	ASSERT_ERRNO(EFAULT, write(fd, bad, 10));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_CUR));
+	knv_pat_expect(_metadata, fd, 0, self->size, 6);
+
+	ASSERT_ERRNO(EFAULT, pread(fd, bad, 100, 0));
+	ASSERT_ERRNO(EFAULT, read(fd, bad, 100));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, KNVRAMIOC_GETAUTOT, bad));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, KNVRAMIOC_SETAUTOT, bad));
+	ASSERT_EQ(0, getautot(fd));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, KNVRAMIOC_SETAUTOT, (void *)1));
+	ASSERT_ERRNO(EFAULT, ioctl(fd, KNVRAMIOC_GETAUTOT, (void *)1));
+	ASSERT_EQ(0, ioctl(fd, KNVRAMIOC_SETAUTOT, &v));
+	ASSERT_EQ(1, getautot(fd));
+	close(fd);
+
+	fd = OPEN(self->name, O_RDONLY);
+	knv_pat_expect(_metadata, fd, 0, self->size, 6);
+	close(fd);
+	munmap(p, 2 * KNV_BLOCK);
+}
+
+TEST_F(knvram, efault_in_txn)
+{
+	__u8 *p = fault_pages(_metadata), *bad = p + KNV_BLOCK;
+	int w, r;
+
+	knv_pat_set(_metadata, self->name, self->size, 7);
+	w = OPEN(self->name, O_RDWR);
+	r = OPEN(self->name, O_RDONLY);
+
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_write(_metadata, w, 100, 3 * KNV_BLOCK, 8);
+	ASSERT_ERRNO(EFAULT, pwrite(w, bad, 200, 1000));
+	ASSERT_ERRNO(EFAULT, pwrite(w, p, 2 * KNV_BLOCK, 50));
+	ASSERT_ERRNO(EFAULT, pwrite(w, p, 2 * KNV_BLOCK, 5 * KNV_BLOCK));
+
+	/* The earlier writes of the transaction are intact... */
+	knv_pat_expect(_metadata, w, 0, 100, 7);
+	knv_pat_expect(_metadata, w, 100, 3 * KNV_BLOCK, 8);
+	knv_pat_expect(_metadata, w, 100 + 3 * KNV_BLOCK,
+		       self->size - 100 - 3 * KNV_BLOCK, 7);
+	knv_pat_expect(_metadata, r, 0, self->size, 7);
+
+	/* ...and the transaction is still open and commits them. */
+	ASSERT_ERRNO(EALREADY, ioctl(w, KNVRAMIOC_TBEGIN));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	knv_pat_expect(_metadata, r, 0, 100, 7);
+	knv_pat_expect(_metadata, r, 100, 3 * KNV_BLOCK, 8);
+	knv_pat_expect(_metadata, r, 100 + 3 * KNV_BLOCK,
+		       self->size - 100 - 3 * KNV_BLOCK, 7);
+	close(r);
+	close(w);
+	munmap(p, 2 * KNV_BLOCK);
+}
+
+TEST_F(knvram, unknown_ioctl)
+{
+	int w = OPEN(self->name, O_RDWR), r = OPEN(self->name, O_RDONLY);
+	long arg = 0;
+
+	ASSERT_ERRNO(ENOTTY, ioctl(w, _IO(KNVRAM_IOC_MAGIC, 0x40)));
+	ASSERT_ERRNO(ENOTTY, ioctl(r, _IO(KNVRAM_IOC_MAGIC, 0x40)));
+	ASSERT_ERRNO(ENOTTY, ioctl(w, _IO(KNVRAM_IOC_MAGIC, 0x06)));
+	ASSERT_ERRNO(ENOTTY, ioctl(w, _IO('x', 0x01)));
+	/* Known numbers with the wrong direction or size are unknown too. */
+	ASSERT_ERRNO(ENOTTY, ioctl(w, _IOR(KNVRAM_IOC_MAGIC, 0x05, long),
+				   &arg));
+	ASSERT_ERRNO(ENOTTY, ioctl(w, _IOW(KNVRAM_IOC_MAGIC, 0x01, int),
+				   &arg));
+	ASSERT_ERRNO(ENOTTY, ioctl(r, _IOWR(KNVRAM_IOC_MAGIC, 0x00, int),
+				   &arg));
+	close(r);
+	close(w);
+}
+
+TEST_F(knvram, autot_ioctls)
+{
+	int w = OPEN(self->name, O_RDWR), v;
+
+	/* knvtest0 and knvtest1 have autot off by default. */
+	ASSERT_EQ(0U, self->autot);
+	ASSERT_EQ(0, getautot(w));
+	ASSERT_EQ(0, setautot(w, 1));
+	ASSERT_EQ(1, getautot(w));
+	ASSERT_EQ(-EINVAL, setautot(w, 2));
+	ASSERT_EQ(-EINVAL, setautot(w, -1));
+	ASSERT_EQ(-EINVAL, setautot(w, 256));
+	ASSERT_EQ(1, getautot(w));
+	ASSERT_EQ(0, setautot(w, 0));
+	ASSERT_EQ(0, getautot(w));
+	ASSERT_EQ(-EINVAL, setautot(w, 2));
+	ASSERT_EQ(0, getautot(w));
+
+	/* The setting belongs to the file description, not the partition. */
+	ASSERT_EQ(0, setautot(w, 1));
+	close(w);
+	w = OPEN(self->name, O_RDWR);
+	v = getautot(w);
+	ASSERT_EQ(0, v);
+	close(w);
+}
+
+TEST_F(knvram, autot_sysfs_default)
+{
+	int before, after, r;
+
+	before = OPEN(self->name, O_RDWR);
+	ASSERT_EQ(0, getautot(before));
+	ASSERT_EQ(0, knv_attr_write(self->name, "autot", "1"));
+	ASSERT_EQ(1U, knv_attr(_metadata, self->name, "autot"));
+
+	/* New handles only. */
+	ASSERT_EQ(0, getautot(before));
+	r = OPEN(self->name, O_RDONLY);
+	ASSERT_EQ(1, getautot(r));
+	close(r);
+	close(before);
+	after = OPEN(self->name, O_RDWR);
+	ASSERT_EQ(1, getautot(after));
+
+	ASSERT_EQ(0, knv_attr_write(self->name, "autot", "0"));
+	ASSERT_EQ(0U, knv_attr(_metadata, self->name, "autot"));
+	ASSERT_EQ(1, getautot(after));
+	close(after);
+	r = OPEN(self->name, O_RDONLY);
+	ASSERT_EQ(0, getautot(r));
+	close(r);
+}
+
+TEST(autot_default_on)
+{
+	const char *name = "knvtest2";
+	size_t size = 64 << 10;
+	int w, r;
+
+	if (!knv_present(name))
+		SKIP(return, "no %s%s", KNV_DEV_DIR, name);
+	ASSERT_EQ(1U, knv_attr(_metadata, name, "autot"));
+	ASSERT_EQ(size, knv_attr(_metadata, name, "size"));
+
+	/* Commit the old content explicitly: autot is on. */
+	w = OPEN(name, O_RDWR);
+	ASSERT_EQ(1, getautot(w));
+	knv_pat_write(_metadata, w, 0, size, 9);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+
+	r = OPEN(name, O_RDONLY);
+	ASSERT_EQ(1, getautot(r));
+	knv_pat_write(_metadata, w, 0, size, 10);
+	ASSERT_ERRNO(EALREADY, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_expect(_metadata, r, 0, size, 9);
+	knv_pat_expect(_metadata, w, 0, size, 10);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TABORT));
+	knv_pat_expect(_metadata, w, 0, size, 9);
+	close(w);
+	close(r);
+}
+
+TEST_F(knvram, txn_isolation)
+{
+	size_t size = self->size, last = size - KNV_BLOCK;
+	int w, r;
+
+	knv_pat_set(_metadata, self->name, size, 11);
+	w = OPEN(self->name, O_RDWR);
+	r = OPEN(self->name, O_RDONLY);
+
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	/* First block, a range across blocks, and the last block. */
+	knv_pat_write(_metadata, w, 0, KNV_BLOCK, 12);
+	knv_pat_write(_metadata, w, 3 * KNV_BLOCK - 7, 2 * KNV_BLOCK, 12);
+	knv_pat_write(_metadata, w, last, KNV_BLOCK, 12);
+
+	knv_pat_expect(_metadata, w, 0, KNV_BLOCK, 12);
+	knv_pat_expect(_metadata, w, 3 * KNV_BLOCK - 7, 2 * KNV_BLOCK, 12);
+	knv_pat_expect(_metadata, w, last, KNV_BLOCK, 12);
+	knv_pat_expect(_metadata, w, KNV_BLOCK, 2 * KNV_BLOCK - 7, 11);
+	knv_pat_expect(_metadata, r, 0, size, 11);
+
+	/* A reader opened during the transaction sees the old data too. */
+	close(r);
+	r = OPEN(self->name, O_RDONLY);
+	knv_pat_expect(_metadata, r, 0, size, 11);
+
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	knv_pat_expect(_metadata, r, 0, KNV_BLOCK, 12);
+	knv_pat_expect(_metadata, r, KNV_BLOCK, 2 * KNV_BLOCK - 7, 11);
+	knv_pat_expect(_metadata, r, 3 * KNV_BLOCK - 7, 2 * KNV_BLOCK, 12);
+	knv_pat_expect(_metadata, r, 5 * KNV_BLOCK - 7,
+		       last - 5 * KNV_BLOCK + 7, 11);
+	knv_pat_expect(_metadata, r, last, KNV_BLOCK, 12);
+	close(r);
+	close(w);
+}
+
+TEST_F(knvram, txn_abort)
+{
+	int w, r;
+
+	knv_pat_set(_metadata, self->name, self->size, 13);
+	w = OPEN(self->name, O_RDWR);
+	r = OPEN(self->name, O_RDONLY);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_write(_metadata, w, 0, self->size, 14);
+	knv_pat_expect(_metadata, w, 0, self->size, 14);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TABORT));
+	knv_pat_expect(_metadata, w, 0, self->size, 13);
+	knv_pat_expect(_metadata, r, 0, self->size, 13);
+
+	/* The next write is a plain one again: published at once. */
+	knv_pat_write(_metadata, w, 0, KNV_BLOCK, 14);
+	knv_pat_expect(_metadata, r, 0, KNV_BLOCK, 14);
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TABORT));
+	close(r);
+	close(w);
+}
+
+TEST_F(knvram, txn_close_aborts)
+{
+	int w, r;
+
+	knv_pat_set(_metadata, self->name, self->size, 15);
+	r = OPEN(self->name, O_RDONLY);
+	w = OPEN(self->name, O_RDWR);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_write(_metadata, w, 0, self->size, 16);
+	ASSERT_EQ(0, close(w));
+	knv_pat_expect(_metadata, r, 0, self->size, 15);
+
+	w = OPEN(self->name, O_RDWR);
+	knv_pat_expect(_metadata, w, 0, self->size, 15);
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TCOMMIT));
+	close(w);
+	close(r);
+}
+
+TEST_F(knvram, txn_errors)
+{
+	int w = OPEN(self->name, O_RDWR);
+
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TCOMMIT));
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TABORT));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	ASSERT_ERRNO(EALREADY, ioctl(w, KNVRAMIOC_TBEGIN));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TCOMMIT));
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TABORT));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TABORT));
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TABORT));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	close(w);
+}
+
+/* Overlapping writes in a transaction, checked against a model. */
+TEST_F(knvram, txn_overlap)
+{
+	size_t size = self->size, span = 8 * KNV_BLOCK;
+	__u8 *model = knv_alloc(_metadata, span);
+	__u8 *buf = knv_alloc(_metadata, span);
+	__u32 lcg = 12345;
+	int w, r, i;
+
+	knv_pat_set(_metadata, self->name, size, 17);
+	knv_pat_fill(model, span, 0, 17);
+	w = OPEN(self->name, O_RDWR);
+	r = OPEN(self->name, O_RDONLY);
+
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	for (i = 0; i < 64; i++) {
+		size_t off, len;
+
+		lcg = lcg * 1103515245 + 12345;
+		off = (lcg >> 8) % span;
+		lcg = lcg * 1103515245 + 12345;
+		len = 1 + (lcg >> 8) % (3 * KNV_BLOCK);
+		if (off + len > span)
+			len = span - off;
+		knv_pat_fill(buf, len, off, 100 + i);
+		ASSERT_EQ((ssize_t)len, pwrite(w, buf, len, off));
+		memcpy(model + off, buf, len);
+	}
+
+	ASSERT_EQ((ssize_t)span, pread(w, buf, span, 0));
+	ASSERT_EQ(0, memcmp(model, buf, span));
+	knv_pat_expect(_metadata, r, 0, size, 17);
+
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	ASSERT_EQ((ssize_t)span, pread(r, buf, span, 0));
+	ASSERT_EQ(0, memcmp(model, buf, span));
+	knv_pat_expect(_metadata, r, span, size - span, 17);
+	close(r);
+	close(w);
+	free(buf);
+	free(model);
+}
+
+/* Reads of the writer that span transaction blocks and shadow blocks. */
+TEST_F(knvram, txn_spanning_reads)
+{
+	const size_t span = 6 * KNV_BLOCK, size = self->size;
+	__u8 *model = knv_alloc(_metadata, span);
+	__u8 *buf = knv_alloc(_metadata, span);
+	static const size_t ranges[][2] = {
+		{ 0, 6 * KNV_BLOCK }, { 1, 6 * KNV_BLOCK - 2 }, { 4000, 9000 },
+		{ KNV_BLOCK + 150, 2 * KNV_BLOCK }, { 2 * KNV_BLOCK - 1, 2 },
+		{ 3 * KNV_BLOCK, KNV_BLOCK }, { 5 * KNV_BLOCK - 50, 100 },
+	};
+	unsigned int i;
+	int w;
+
+	knv_pat_set(_metadata, self->name, size, 18);
+	knv_pat_fill(model, span, 0, 18);
+	w = OPEN(self->name, O_RDWR);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	/* Part of block 1, all of block 3, the head of block 5. */
+	knv_pat_write(_metadata, w, KNV_BLOCK + 100, 100, 19);
+	knv_pat_fill(model + KNV_BLOCK + 100, 100, KNV_BLOCK + 100, 19);
+	knv_pat_write(_metadata, w, 3 * KNV_BLOCK, KNV_BLOCK, 19);
+	knv_pat_fill(model + 3 * KNV_BLOCK, KNV_BLOCK, 3 * KNV_BLOCK, 19);
+	knv_pat_write(_metadata, w, 5 * KNV_BLOCK, 10, 19);
+	knv_pat_fill(model + 5 * KNV_BLOCK, 10, 5 * KNV_BLOCK, 19);
+
+	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+		size_t off = ranges[i][0], len = ranges[i][1];
+
+		ASSERT_EQ((ssize_t)len, pread(w, buf, len, off));
+		ASSERT_EQ(0, memcmp(model + off, buf, len)) {
+			TH_LOG("read [%zu, %zu)", off, off + len);
+		}
+	}
+	/* Sequential read() across the same mix. */
+	ASSERT_EQ(0, lseek(w, 0, SEEK_SET));
+	for (i = 0; i < span / 1000; i++)
+		ASSERT_EQ(1000, read(w, buf + i * 1000, 1000));
+	ASSERT_EQ(0, memcmp(model, buf, i * 1000));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TABORT));
+	close(w);
+	free(buf);
+	free(model);
+}
+
+TEST_F(knvram, autot)
+{
+	size_t size = self->size;
+	int w, r;
+
+	knv_pat_set(_metadata, self->name, size, 20);
+	r = OPEN(self->name, O_RDONLY);
+	w = OPEN(self->name, O_RDWR);
+	ASSERT_EQ(0, setautot(w, 1));
+
+	/* A write starts a transaction, and nothing commits by itself. */
+	knv_pat_write(_metadata, w, 0, KNV_BLOCK, 21);
+	ASSERT_ERRNO(EALREADY, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_write(_metadata, w, size - KNV_BLOCK, KNV_BLOCK, 21);
+	knv_pat_expect(_metadata, w, 0, KNV_BLOCK, 21);
+	knv_pat_expect(_metadata, r, 0, size, 20);
+	ASSERT_EQ(0, fsync(w));
+	knv_pat_expect(_metadata, r, 0, size, 20);
+
+	/* Closing drops it. */
+	ASSERT_EQ(0, close(w));
+	knv_pat_expect(_metadata, r, 0, size, 20);
+
+	/* Commit, then the next write starts a new transaction. */
+	w = OPEN(self->name, O_RDWR);
+	ASSERT_EQ(0, setautot(w, 1));
+	knv_pat_write(_metadata, w, 0, KNV_BLOCK, 22);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	knv_pat_expect(_metadata, r, 0, KNV_BLOCK, 22);
+	knv_pat_write(_metadata, w, KNV_BLOCK, KNV_BLOCK, 22);
+	knv_pat_expect(_metadata, r, KNV_BLOCK, KNV_BLOCK, 20);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TABORT));
+	knv_pat_expect(_metadata, w, 0, KNV_BLOCK, 22);
+	knv_pat_expect(_metadata, w, KNV_BLOCK, size - KNV_BLOCK, 20);
+
+	/* Turning autot off does not end the open transaction. */
+	knv_pat_write(_metadata, w, 2 * KNV_BLOCK, KNV_BLOCK, 23);
+	ASSERT_EQ(0, setautot(w, 0));
+	ASSERT_ERRNO(EALREADY, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_expect(_metadata, r, 2 * KNV_BLOCK, KNV_BLOCK, 20);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	knv_pat_expect(_metadata, r, 2 * KNV_BLOCK, KNV_BLOCK, 23);
+
+	/* With autot off again, writes are published at once. */
+	knv_pat_write(_metadata, w, 3 * KNV_BLOCK, KNV_BLOCK, 23);
+	knv_pat_expect(_metadata, r, 3 * KNV_BLOCK, KNV_BLOCK, 23);
+	ASSERT_ERRNO(EINVAL, ioctl(w, KNVRAMIOC_TCOMMIT));
+	close(w);
+	close(r);
+}
+
+TEST_F(knvram, nonblock)
+{
+	int w, r;
+
+	knv_pat_set(_metadata, self->name, self->size, 24);
+	w = OPEN(self->name, O_RDWR | O_NONBLOCK);
+	r = OPEN(self->name, O_RDONLY | O_NONBLOCK);
+	ASSERT_ERRNO(EBUSY, knv_open(self->name, O_RDWR | O_NONBLOCK));
+
+	knv_pat_expect(_metadata, r, 0, self->size, 24);
+	knv_pat_write(_metadata, w, 0, KNV_BLOCK, 25);
+	knv_pat_expect(_metadata, r, 0, KNV_BLOCK, 25);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_write(_metadata, w, KNV_BLOCK, KNV_BLOCK, 25);
+	knv_pat_expect(_metadata, w, KNV_BLOCK, KNV_BLOCK, 25);
+	knv_pat_expect(_metadata, r, KNV_BLOCK, KNV_BLOCK, 24);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	knv_pat_expect(_metadata, r, 0, 2 * KNV_BLOCK, 25);
+	ASSERT_EQ(0, fsync(w));
+	ASSERT_EQ(0, ioctl(r, KNVRAMIOC_SYNC));
+	ASSERT_EQ(0, setautot(w, 1));
+	ASSERT_EQ(1, getautot(w));
+	ASSERT_EQ((off_t)self->size, lseek(w, 0, SEEK_END));
+	close(r);
+	close(w);
+}
+
+/*
+ * O_NONBLOCK's EAGAIN: a commit that meets a sync or a read of another
+ * file description in progress. That cannot be arranged for sure, so a
+ * thread keeps syncing and reading while the writer commits, a bounded
+ * number of times; the test skips if no commit ever met it. When one did,
+ * it must have changed nothing: the transaction is still open, readers
+ * see the old data, and a later commit publishes it.
+ */
+#define EAGAIN_TRIES	500
+
+struct busy {
+	int fd;
+	atomic_bool stop;
+	void *buf;
+	size_t size;
+};
+
+static void *busy_reader(void *arg)
+{
+	struct busy *b = arg;
+	int i;
+
+	for (i = 0; i < 100 * EAGAIN_TRIES && !atomic_load(&b->stop); i++) {
+		if (pread(b->fd, b->buf, b->size, 0) < 0 || fsync(b->fd))
+			break;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(knvram, nonblock_eagain, 300)
+{
+	struct busy b = { .size = self->size };
+	int w, r, i, ret = 0;
+	pthread_t t;
+
+	knv_pat_set(_metadata, self->name, self->size, 26);
+	w = OPEN(self->name, O_RDWR | O_NONBLOCK);
+	r = OPEN(self->name, O_RDONLY);
+	b.fd = OPEN(self->name, O_RDONLY);
+	b.buf = knv_alloc(_metadata, b.size);
+	atomic_init(&b.stop, false);
+	ASSERT_EQ(0, pthread_create(&t, NULL, busy_reader, &b));
+
+	for (i = 0; i < EAGAIN_TRIES; i++) {
+		ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+		knv_pat_write(_metadata, w, 0, self->size, 27 + (i & 1));
+		ret = ioctl(w, KNVRAMIOC_TCOMMIT);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		ASSERT_EQ(EAGAIN, errno);
+		ASSERT_ERRNO(EALREADY, ioctl(w, KNVRAMIOC_TBEGIN));
+		knv_pat_expect(_metadata, w, 0, self->size, 27 + (i & 1));
+		knv_pat_expect(_metadata, r, 0, self->size,
+			       i ? 27 + !(i & 1) : 26);
+	}
+	atomic_store(&b.stop, true);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	if (!ret)
+		SKIP(goto out, "no commit met a sync or read in %d tries", i);
+
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	knv_pat_expect(_metadata, r, 0, self->size, 27 + (i & 1));
+	TH_LOG("EAGAIN after %d commits", i);
+out:
+	free(b.buf);
+	close(b.fd);
+	close(r);
+	close(w);
+}
+
+/*
+ * A writer thread commits generations of a 64 KiB range, each one
+ * number repeated over the whole range, while a reader thread on another
+ * file description checks that every pread() of the range shows a single
+ * generation.
+ */
+#define RACE_SPAN	(64 << 10)
+#define RACE_COMMITS	300
+#define RACE_MAX_READS	100000
+
+struct race {
+	int wfd, rfd;
+	bool txn;		/* TBEGIN + several writes, or one write */
+	atomic_bool done;
+	int werr;		/* errno of the writer's failure */
+	int rerr;		/* errno of the reader's failure */
+	long reads, mixed, distinct;
+	long bad_off;
+	__u64 bad_a, bad_b;
+};
+
+static void *race_writer(void *arg)
+{
+	struct race *rc = arg;
+	__u64 *buf = malloc(RACE_SPAN), gen;
+	size_t i, part = RACE_SPAN / 4;
+	int p;
+
+	if (!buf) {
+		rc->werr = ENOMEM;
+		goto out;
+	}
+	for (gen = 1; gen <= RACE_COMMITS && !rc->werr; gen++) {
+		for (i = 0; i < RACE_SPAN / sizeof(gen); i++)
+			buf[i] = gen;
+		if (!rc->txn) {
+			if (pwrite(rc->wfd, buf, RACE_SPAN, 0) != RACE_SPAN)
+				rc->werr = errno ?: EIO;
+			continue;
+		}
+		if (ioctl(rc->wfd, KNVRAMIOC_TBEGIN)) {
+			rc->werr = errno;
+			break;
+		}
+		/* Last part first, so that a torn commit shows. */
+		for (p = 3; p >= 0; p--)
+			if (pwrite(rc->wfd, (char *)buf + p * part, part,
+				   p * part) != (ssize_t)part)
+				rc->werr = errno ?: EIO;
+		if (ioctl(rc->wfd, KNVRAMIOC_TCOMMIT))
+			rc->werr = errno;
+	}
+	free(buf);
+out:
+	atomic_store(&rc->done, true);
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	struct race *rc = arg;
+	__u64 *buf = malloc(RACE_SPAN), last = 0;
+	size_t i, n = RACE_SPAN / sizeof(*buf);
+
+	if (!buf) {
+		rc->rerr = ENOMEM;
+		return NULL;
+	}
+	while (!atomic_load(&rc->done) && rc->reads < RACE_MAX_READS) {
+		if (pread(rc->rfd, buf, RACE_SPAN, 0) != RACE_SPAN) {
+			rc->rerr = errno ?: EIO;
+			break;
+		}
+		rc->reads++;
+		for (i = 1; i < n && buf[i] == buf[0]; i++)
+			;
+		if (i < n || buf[0] > RACE_COMMITS) {
+			if (!rc->mixed++) {
+				rc->bad_off = i * sizeof(*buf);
+				rc->bad_a = buf[0];
+				rc->bad_b = i < n ? buf[i] : buf[0];
+			}
+		} else if (buf[0] != last) {
+			rc->distinct++;
+			last = buf[0];
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+static void race(struct __test_metadata *_metadata, const char *name,
+		 bool txn)
+{
+	struct race rc = { .txn = txn };
+	__u64 *zero = calloc(1, RACE_SPAN);
+	pthread_t wt, rt;
+
+	ASSERT_NE(NULL, zero);
+	rc.wfd = OPEN(name, O_RDWR);
+	rc.rfd = OPEN(name, O_RDONLY);
+	ASSERT_EQ(RACE_SPAN, pwrite(rc.wfd, zero, RACE_SPAN, 0));
+	atomic_init(&rc.done, false);
+
+	ASSERT_EQ(0, pthread_create(&rt, NULL, race_reader, &rc));
+	ASSERT_EQ(0, pthread_create(&wt, NULL, race_writer, &rc));
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+
+	TH_LOG("%ld reads saw %ld generations change", rc.reads,
+	       rc.distinct);
+	ASSERT_EQ(0, rc.werr) {
+		TH_LOG("writer: %s", strerror(rc.werr));
+	}
+	ASSERT_EQ(0, rc.rerr) {
+		TH_LOG("reader: %s", strerror(rc.rerr));
+	}
+	ASSERT_EQ(0, rc.mixed) {
+		TH_LOG("first mixed read: generation %llu, then %llu at %ld",
+		       (unsigned long long)rc.bad_a,
+		       (unsigned long long)rc.bad_b, rc.bad_off);
+	}
+	ASSERT_LT(0, rc.reads);
+	/* After the last commit, everyone sees the last generation. */
+	ASSERT_EQ(8, pread(rc.rfd, zero, sizeof(*zero), 0));
+	ASSERT_EQ(RACE_COMMITS, (int)zero[0]);
+	close(rc.rfd);
+	close(rc.wfd);
+	free(zero);
+}
+
+TEST_F_TIMEOUT(knvram, race_commits, 300)
+{
+	race(_metadata, self->name, true);
+}
+
+TEST_F_TIMEOUT(knvram, race_plain_writes, 300)
+{
+	race(_metadata, self->name, false);
+}
+
+TEST_HARNESS_MAIN
