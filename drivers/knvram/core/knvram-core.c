@@ -706,7 +706,7 @@ EXPORT_SYMBOL_NS_GPL(knvram_tcommit, KNVRAM);
  * @h: Handle with an open transaction.
  *
  * Context: Process context; sleeps unless the handle is non-blocking.
- * Return: 0, -EINVAL if no transaction is open, -EBADF, -EAGAIN.
+ * Return: 0, -EINVAL if no transaction is open, -EBADF, -ENODEV, -EAGAIN.
  */
 int knvram_tabort(struct knvram_handle *h)
 {

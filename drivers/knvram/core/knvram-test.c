@@ -86,6 +86,8 @@ struct kt_ctx {
 	u64 table_start[2];
 	u64 data_start[2];
 	u64 footprint;
+	/* Generation of freshly formatted media. */
+	u64 gen0;
 };
 
 static int kt_fake_read(void *priv, u64 off, void *buf, size_t len)
@@ -390,6 +392,7 @@ static int kt_init(struct kunit *test)
 	ctx->info.size = KT_SIZE;
 	kt_create(test, ctx);
 
+	ctx->gen0 = ctx->part->gen;
 	ctx->footprint = knvram_partition_footprint(ctx->be, KT_SIZE);
 	KUNIT_ASSERT_EQ(test, ctx->footprint, 2 * ctx->part->bank_size);
 	for (i = 0; i < 2; i++) {
@@ -807,15 +810,15 @@ static void kt_dirty_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
 
 	/*
-	 * First round: bank 1 has never been written and lacks every block,
-	 * so the first sync writes them all.
+	 * First round: whatever its sync writes, the older bank then lacks
+	 * blocks 0, 5 and 6 and nothing else.
 	 */
 	kt_touch_0_5_6(test, w, model, 1);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 3 * KT_BS);
 	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
 
-	/* Second round: bank 0 lacks exactly blocks 0, 5 and 6. */
+	/* Second round: the older bank lacks exactly blocks 0, 5 and 6. */
 	kt_touch_0_5_6(test, w, model, 2);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 3 * KT_BS);
 	kt_fake_log_reset(&ctx->fake);
@@ -823,7 +826,7 @@ static void kt_dirty_ranges(struct kunit *test)
 	sync_bytes = atomic64_read(&part->stats.sync_bytes);
 	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
-	KUNIT_EXPECT_EQ(test, part->gen, 2);
+	KUNIT_EXPECT_EQ(test, part->gen, ctx->gen0 + 2);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&part->stats.sync_bytes) -
 			sync_bytes, ctx->fake.bytes - bytes);
 
@@ -867,7 +870,7 @@ static void kt_dirty_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, knvram_sync(w), 0);
 	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
 	KUNIT_EXPECT_EQ(test, ctx->fake.flushes, flushes);
-	KUNIT_EXPECT_EQ(test, part->gen, 2);
+	KUNIT_EXPECT_EQ(test, part->gen, ctx->gen0 + 2);
 
 	/* And the last close of a clean partition writes nothing either. */
 	kt_close(test, w);
@@ -890,14 +893,14 @@ static void kt_sync_error(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->part->stats.sync_errors),
 			errors + 1);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), KT_SIZE);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 0);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0);
 	kt_expect_content(test, w, model, "shadow after a failed sync");
 
 	/* The next sync tries again. */
 	kt_fake_disarm(&ctx->fake);
 	KUNIT_EXPECT_EQ(test, knvram_sync(w), 0);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 1);
 	kt_close(test, w);
 	kt_remove(ctx);
 	kt_create(test, ctx);
@@ -924,7 +927,7 @@ static void kt_media_recreate(struct kunit *test)
 	kt_remove(ctx);
 	kt_create(test, ctx);
 	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 1);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(ctx->part), 0);
 	kt_expect_part(test, KT_PART, model, "re-created");
 
@@ -949,9 +952,8 @@ static void kt_media_blank(struct kunit *test)
 	unsigned int writes;
 	int fill;
 
-	/* kt_init() formatted zeroed media: a valid generation 0, zeroes. */
+	/* kt_init() formatted zeroed media. */
 	KUNIT_EXPECT_GT(test, ctx->fake.writes, 0);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 0);
 	kt_expect_part(test, KT_PART, zero, "formatted");
 
 	for (fill = 0; fill < 2; fill++) {
@@ -969,14 +971,68 @@ static void kt_media_blank(struct kunit *test)
 		writes = ctx->fake.writes;
 		kt_create(test, ctx);
 		KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
-		KUNIT_EXPECT_EQ(test, ctx->part->gen, 0);
+		KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0);
 		kt_expect_part(test, KT_PART, zero, "loaded");
 	}
 }
 
 /*
- * Two synced generations: 1 (pattern @s1) in bank 1 and 2 (@s2) in bank 0.
- * Returns a snapshot of the media with the partition removed.
+ * Cut the format of blank media at every write, whole or torn: the next
+ * creation formats again or finds the format complete; it never takes the
+ * half-formatted media for damage.
+ */
+static void kt_media_torn_format(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	u8 *zero = kt_buf(test, KT_SIZE);
+	struct knvram_partition *part;
+	unsigned int k, n, w0, torn;
+
+	kt_remove(ctx);
+	memset(ctx->fake.mem, 0, KT_MEDIA);
+	w0 = ctx->fake.writes;
+	kt_create(test, ctx);
+	n = ctx->fake.writes - w0;
+	KUNIT_ASSERT_GT(test, n, 0);
+	kunit_info(test, "format: %u writes\n", n);
+	kt_remove(ctx);
+
+	for (k = 0; k < n; k++) {
+		for (torn = 0; torn < 2; torn++) {
+			/* Erased flash reads 0xff, new FRAM 0. */
+			memset(ctx->fake.mem, torn ? 0xff : 0, KT_MEDIA);
+			kt_fake_arm(&ctx->fake, k, torn);
+			part = knvram_partition_create(ctx->be, &ctx->info);
+			KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(part), -EIO,
+					    "k=%u torn=%u", k, torn);
+			if (!IS_ERR(part))
+				knvram_partition_remove(part);
+			kt_fake_disarm(&ctx->fake);
+
+			part = knvram_partition_create(ctx->be, &ctx->info);
+			KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(part), 0,
+					    "k=%u torn=%u: not created after an interrupted format",
+					    k, torn);
+			if (IS_ERR(part))
+				continue;
+			ctx->part = part;
+			kt_expect_part(test, KT_PART, zero, "formatted");
+			kt_remove(ctx);
+			/* Whatever that creation did left valid media. */
+			w0 = ctx->fake.writes;
+			kt_create(test, ctx);
+			KUNIT_EXPECT_EQ(test, ctx->fake.writes, w0);
+			kt_expect_part(test, KT_PART, zero, "loaded");
+			kt_remove(ctx);
+		}
+	}
+	memset(ctx->fake.mem, 0, KT_MEDIA);
+	kt_create(test, ctx);
+}
+
+/*
+ * Two synced generations: gen0 + 1 (pattern @s1) and gen0 + 2 (@s2), one
+ * in each bank. Returns a snapshot of the media, the partition removed.
  */
 static u8 *kt_two_generations(struct kunit *test, struct kt_ctx *ctx,
 			      u8 *m1, u8 s1, u8 *m2, u8 s2)
@@ -987,24 +1043,25 @@ static u8 *kt_two_generations(struct kunit *test, struct kt_ctx *ctx,
 	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
 	kt_commit_all(test, w, m2, s2);
 	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
-	KUNIT_ASSERT_EQ(test, ctx->part->gen, 2);
+	KUNIT_ASSERT_EQ(test, ctx->part->gen, ctx->gen0 + 2);
 	kt_close(test, w);
 	kt_remove(ctx);
 	return kt_snapshot(test, ctx);
 }
 
+/* A byte to damage in the newest or the older bank, after two syncs. */
 struct kt_corruption {
 	const char *desc;
-	unsigned int bank;
+	bool older;
 	int where;	/* 0 header, 1 table, 2 data */
 };
 
 static const struct kt_corruption kt_one_bank_cases[] = {
-	{ "newest bank header", 0, 0 },
-	{ "newest bank table", 0, 1 },
-	{ "newest bank data", 0, 2 },
-	{ "older bank header", 1, 0 },
-	{ "older bank data", 1, 2 },
+	{ "newest bank header", false, 0 },
+	{ "newest bank table", false, 1 },
+	{ "newest bank data", false, 2 },
+	{ "older bank header", true, 0 },
+	{ "older bank data", true, 2 },
 };
 
 static void kt_corrupt(struct kt_ctx *ctx, const struct kt_corruption *c)
@@ -1012,8 +1069,9 @@ static void kt_corrupt(struct kt_ctx *ctx, const struct kt_corruption *c)
 	static const u64 at[] = { 8, 1, 5 * KT_BS + 17 };
 	const u64 *base[] = { ctx->bank_start, ctx->table_start,
 			      ctx->data_start };
+	unsigned int bank = (ctx->gen0 + 2 + c->older) & 1;
 
-	ctx->fake.mem[base[c->where][c->bank] + at[c->where]] ^= 0x5a;
+	ctx->fake.mem[base[c->where][bank] + at[c->where]] ^= 0x5a;
 }
 
 static void kt_media_one_bank_bad(struct kunit *test)
@@ -1028,7 +1086,7 @@ static void kt_media_one_bank_bad(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(kt_one_bank_cases); i++) {
 		const struct kt_corruption *c = &kt_one_bank_cases[i];
-		bool newest_bad = c->bank == 0;
+		bool newest_bad = !c->older;
 
 		kunit_info(test, "corrupt: %s\n", c->desc);
 		kt_restore(ctx, base);
@@ -1036,7 +1094,8 @@ static void kt_media_one_bank_bad(struct kunit *test)
 		writes = ctx->fake.writes;
 		kt_create(test, ctx);
 		KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
-		KUNIT_EXPECT_EQ(test, ctx->part->gen, newest_bad ? 1 : 2);
+		KUNIT_EXPECT_EQ(test, ctx->part->gen,
+				ctx->gen0 + (newest_bad ? 1 : 2));
 		kt_expect_part(test, KT_PART, newest_bad ? m1 : m2, c->desc);
 		/* Nothing was committed: the removal writes nothing. */
 		kt_remove(ctx);
@@ -1050,21 +1109,21 @@ static void kt_media_one_bank_bad(struct kunit *test)
 	w = kt_open(test, KT_PART, KNVRAM_WRITE);
 	kt_pwrite_model(test, w, m1, "x", 1, 0);
 	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 2);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 2);
 	kt_close(test, w);
 	kt_remove(ctx);
 	kt_create(test, ctx);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 2);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 2);
 	kt_expect_part(test, KT_PART, m1, "after repairing the bad bank");
 }
 
 static void kt_media_both_banks_bad(struct kunit *test)
 {
 	u8 *m1 = kt_buf(test, KT_SIZE), *m2 = kt_buf(test, KT_SIZE);
-	static const struct kt_corruption hdr0 = { "header 0", 0, 0 };
-	static const struct kt_corruption hdr1 = { "header 1", 1, 0 };
-	static const struct kt_corruption dat1 = { "data 1", 1, 2 };
-	static const struct kt_corruption tab0 = { "table 0", 0, 1 };
+	static const struct kt_corruption hdr0 = { "header", false, 0 };
+	static const struct kt_corruption hdr1 = { "header", true, 0 };
+	static const struct kt_corruption dat1 = { "data", true, 2 };
+	static const struct kt_corruption tab0 = { "table", false, 1 };
 	struct kt_ctx *ctx = test->priv;
 	struct knvram_partition_info info;
 	struct knvram_partition *part;
@@ -1249,12 +1308,12 @@ static void kt_media_generations(struct kunit *test)
 	struct knvram_handle *w;
 	u64 gen;
 
-	for (gen = 1; gen <= 6; gen++) {
+	for (gen = ctx->gen0 + 1; gen <= ctx->gen0 + 6; gen++) {
 		w = kt_open(test, KT_PART, KNVRAM_WRITE);
 		kt_fill(src, sizeof(src), gen);
 		kt_pwrite_model(test, w, model, src, sizeof(src), 0);
 		kt_pwrite_model(test, w, model, src, sizeof(src),
-				gen * KT_BS + gen);
+				(gen % KT_NBLOCKS) * KT_BS + gen % 256);
 		KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
 		KUNIT_EXPECT_EQ(test, ctx->part->gen, gen);
 		kt_close(test, w);
@@ -1302,7 +1361,7 @@ static void kt_emergency(struct kunit *test)
 	writes = ctx->fake.writes;
 	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
 	KUNIT_EXPECT_GT(test, ctx->fake.writes, writes);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 1);
 	KUNIT_EXPECT_EQ(test,
 			atomic64_read(&ctx->part->stats.emergency_sync_count),
 			1);
@@ -1333,7 +1392,7 @@ static void kt_emergency(struct kunit *test)
 	kt_remove(ctx);
 	kt_restore(ctx, snap);
 	kt_create(test, ctx);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 1);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 1);
 	kt_expect_part(test, KT_PART, old, "after the emergency sync");
 }
 
@@ -1377,7 +1436,7 @@ static void kt_emergency_half_published(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&part->pubstate),
 			(long)((unsigned long)txn | KNVRAM_FROZEN));
-	KUNIT_EXPECT_EQ(test, part->gen, 2);
+	KUNIT_EXPECT_EQ(test, part->gen, ctx->gen0 + 2);
 	snap = kt_snapshot(test, ctx);
 
 	/* Leave no trace of the simulated commit in the live partition. */
@@ -1388,7 +1447,7 @@ static void kt_emergency_half_published(struct kunit *test)
 
 	kt_restore(ctx, snap);
 	kt_create(test, ctx);
-	KUNIT_EXPECT_EQ(test, ctx->part->gen, 2);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 2);
 	kt_expect_part(test, KT_PART, model, "after a half-published commit");
 }
 
@@ -1863,6 +1922,7 @@ static struct kunit_case kt_media_cases[] = {
 	KUNIT_CASE(kt_sync_error),
 	KUNIT_CASE(kt_media_recreate),
 	KUNIT_CASE(kt_media_blank),
+	KUNIT_CASE_SLOW(kt_media_torn_format),
 	KUNIT_CASE(kt_media_one_bank_bad),
 	KUNIT_CASE(kt_media_both_banks_bad),
 	KUNIT_CASE_PARAM_ATTR(kt_media_torn_sync, kt_torn_gen_params,
