@@ -1,0 +1,135 @@
+# shellcheck shell=bash disable=SC2034
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared settings of the knvram test bench. Sourced, not run.
+
+# Once only: a second source would reset the phase timer.
+[ -z "${_knvram_lib:-}" ] || return 0
+_knvram_lib=1
+
+KNVRAM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KNVRAM_CACHE=${KNVRAM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/knvram}
+KNVRAM_ARCH=arm64
+KNVRAM_CROSS=aarch64-linux-gnu-
+KNVRAM_JOBS=${KNVRAM_JOBS:-$(nproc)}
+KNVRAM_FRAGMENTS="$KNVRAM_TOP/tools/testing/selftests/knvram/config
+$KNVRAM_TOP/board/qemu-virt/board.config
+$KNVRAM_TOP/board/qemu-virt/debug.config"
+
+# Phase timer: "phase NAME" starts one, the next call (or phase_end)
+# prints how long the previous one took.
+_phase_name=
+_phase_start=0
+phase_end() {
+	if [ -n "$_phase_name" ]; then
+		printf '# phase %s: %ss\n' "$_phase_name" $(($(date +%s) - _phase_start))
+	fi
+	_phase_name=
+}
+phase() {
+	phase_end
+	_phase_name=$1
+	_phase_start=$(date +%s)
+}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+# The kernel source: Debian's linux-source-6.12, unpacked once per version.
+kernel_src_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null | tr '~:' '__'
+}
+
+kernel_src_dir() {
+	echo "$KNVRAM_CACHE/src/linux-source-6.12-$(kernel_src_version)"
+}
+
+# The build directory is keyed by what the kernel is built from: source
+# version, config fragments and compiler.
+kernel_build_key() {
+	{
+		kernel_src_version
+		for f in $KNVRAM_FRAGMENTS; do cat "$f"; done
+		"${KNVRAM_CROSS}gcc" --version | head -n 1
+	} | sha256sum | cut -c1-16
+}
+
+kernel_build_dir() {
+	echo "$KNVRAM_CACHE/build/$(kernel_build_key)"
+}
+
+# KDIR may point at another kernel build; default is the cached bench kernel.
+kdir() {
+	echo "${KDIR:-$(kernel_build_dir)}"
+}
+
+# The static arm64 busybox unpacked by setup-host.sh (empty if not yet).
+busybox_arm64() {
+	local f
+	for f in "$KNVRAM_CACHE"/busybox/*/bin/busybox; do
+		if [ -x "$f" ]; then
+			echo "$f"
+			return
+		fi
+	done
+}
+
+kmake() {
+	make -s ARCH="$KNVRAM_ARCH" CROSS_COMPILE="$KNVRAM_CROSS" "$@"
+}
+
+# Per-tree work area in the cache (module build copy, kselftest stage,
+# initramfs, board files, logs), so that two clones never share one.
+knvram_work() {
+	echo "$KNVRAM_CACHE/obj/$(printf %s "$KNVRAM_TOP" | sha256sum | cut -c1-12)"
+}
+
+# Where scripts/modules.sh builds for the kernel kdir() names.
+modules_dir() {
+	echo "$(knvram_work)/modules/$(printf %s "$(kdir)" | sha256sum | cut -c1-12)"
+}
+
+# The board: QEMU virt, GICv3 (pseudo-NMI), 2 CPUs, 1 GiB of RAM backed by
+# a file and CFI pflash bank 1 backed by a 64 MiB file, so that both
+# survive a power cycle. dumpdtb (scripts/dtb.sh) uses the same options.
+KNVRAM_RAM_SIZE=1G
+KNVRAM_FLASH_SIZE=64M
+KNVRAM_APPEND="console=ttyAMA0 irqchip.gicv3_pseudo_nmi=1 panic=-1"
+
+# qemu_board RAM_FILE FLASH_FILE: set the array QEMU_BOARD.
+qemu_board() {
+	# shellcheck disable=SC2054 # commas in QEMU options
+	QEMU_BOARD=(qemu-system-aarch64
+		-machine virt,gic-version=3,memory-backend=ram
+		-cpu max,pauth-impdef=on -smp 2 -m "$KNVRAM_RAM_SIZE"
+		-object "memory-backend-file,id=ram,size=$KNVRAM_RAM_SIZE,mem-path=$1,share=on"
+		-drive "if=pflash,unit=1,format=raw,file=$2"
+		-no-reboot)
+}
+
+# board_files DIR: create the RAM and flash files of a board that is
+# power-cycled by the boots of one test (RAM zeroed, flash erased). They
+# live in tmpfs (KNVRAM_BOARD_TMP, default /dev/shm: a RAM file on disk
+# makes the guest twice as slow) and DIR gets symlinks to them; board_free
+# DIR removes them. KNVRAM_BOARDS lists the DIRs made by this shell.
+KNVRAM_BOARDS=()
+board_files() {
+	local tmp=${KNVRAM_BOARD_TMP:-/dev/shm} img
+	mkdir -p "$1"
+	board_free "$1"
+	[ -d "$tmp" ] && [ -w "$tmp" ] || tmp=$1
+	img=$(mktemp -d "$tmp/knvram-board.XXXXXX")
+	truncate -s "$KNVRAM_RAM_SIZE" "$img/ram.img"
+	head -c "$KNVRAM_FLASH_SIZE" /dev/zero | tr '\0' '\377' >"$img/flash1.img"
+	ln -s "$img/ram.img" "$1/ram.img"
+	ln -s "$img/flash1.img" "$1/flash1.img"
+	KNVRAM_BOARDS+=("$1")
+}
+
+board_free() {
+	if [ -L "$1/ram.img" ]; then
+		rm -rf "$(dirname "$(readlink "$1/ram.img")")"
+	fi
+	rm -f "$1/ram.img" "$1/flash1.img"
+}
