@@ -1,0 +1,1510 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * knvram_bench: what knvram partitions cost, next to tmpfs and to plain
+ * memory copies, measured in one guest and one run. `make bench` runs it
+ * on the test board (board/qemu-virt/scenarios/bench); knvram_bench_smoke.sh
+ * runs it tiny in `make check`, to see that it works, not how fast.
+ *
+ * Sections (-x, comma-separated; default all):
+ *   mem     kernel memory per partition, from /proc/meminfo deltas around
+ *           loading knvram-sim (-m MODULE) with and without partitions;
+ *           needs -m and reloads the module (-M: its final parameters)
+ *   lat     pwrite()/pread() latency on a partition (-l) and on a tmpfs
+ *           file (-T) of the same size, 8 B to 64 KiB
+ *   txn     a transaction of k blocks (-k) on each partition of -t: time,
+ *           and extra kernel memory while it is open (k=0: the noise)
+ *   reader  a reader's pread() latency on partition -c, idle, then while
+ *           another handle builds whole-partition transactions and
+ *           commits them in a loop
+ *   sync    fsync() after dirtying 1 block, 1% and 100% of each partition
+ *           of -s; the kernel's own sync time (sysfs sync_last_ns)
+ *   emerg   the emergency sync of the same amounts, raised through the
+ *           gpio-sim power-fail line (sysfs emergency_sync_last_ns), next
+ *           to the same bytes copied by the knvram-bench-floor module
+ *
+ * Every figure is the median, over RUNS runs (-r), of one statistic per
+ * run (the median or 99th percentile of CALLS calls (-n), or one timed
+ * operation), with the smallest and largest of the runs as its spread.
+ * The table comes first, then one "knvram-bench:" line per figure (keys
+ * and values, times in ns, sizes in bytes) and a final "knvram-bench:
+ * done" line. Progress goes to stderr. Exit status 1 if a figure could not
+ * be measured because of an error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/knvram.h>
+#include <linux/types.h>
+
+#define BLOCK		4096
+#define KIB		1024ULL
+#define MIB		(1024 * KIB)
+#define MAX_RUNS	101
+#define MAX_LIST	16
+#define DEV_DIR		"/dev/knvram/"
+#define CLASS_DIR	"/sys/class/knvram/"
+#define FLOOR_DIR	"/sys/kernel/debug/knvram_bench_floor/"
+#define PF_GLOB		"/sys/devices/platform/gpio-sim/gpiochip*/sim_gpio0/pull"
+#define SIM_NAME	"knvram_sim"
+#define MAX_SAMPLES	(1024 * 1024)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static struct {
+	unsigned int runs;
+	unsigned int calls;
+	unsigned int reader_ms;
+	const char *sections;
+	const char *lat_part;
+	const char *txn_parts;
+	const char *ks;
+	const char *reader_part;
+	const char *sync_parts;
+	const char *tmpdir;
+	const char *sim_module;
+	const char *sim_params;
+	const char *mem_sizes;
+} opt = {
+	.runs = 5,
+	.calls = 200,
+	.reader_ms = 1000,
+	.sections = "mem,lat,txn,reader,sync,emerg",
+	.lat_part = "b16m",
+	.txn_parts = "b64k,b1m,b16m",
+	.ks = "0,1,16,256",
+	.reader_part = "b1m",
+	.sync_parts = "b16m",
+	.tmpdir = "/tmp",
+	.mem_sizes = "64K:16,1M:8,16M:2",
+};
+
+/*
+ * The table for people, one part per section, and the lines for programs,
+ * printed at the end. @tbl is the part of the section running.
+ */
+#define NSECTIONS	6
+static struct {
+	FILE *f;
+	char *buf;
+	size_t len;
+} tables[NSECTIONS];
+static FILE *tbl, *mr;
+static char *mr_buf;
+static size_t mr_len;
+static unsigned int nfigures, nerrors;
+
+/* One figure: median of the runs' values, with their smallest and largest. */
+struct fig {
+	double med;
+	double lo;
+	double hi;
+};
+
+/* A latency figure: per-run median and 99th percentile, and the maximum. */
+struct lat {
+	struct fig med;
+	struct fig p99;
+	double max;
+};
+
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("# knvram_bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* A figure that could not be measured because something failed. */
+static void fail_figure(const char *what)
+{
+	nerrors++;
+	fprintf(stderr, "# knvram_bench: error: %s: %s\n", what,
+		strerror(errno));
+	fprintf(mr, "knvram-bench: error what=\"%s\" errno=%d\n", what, errno);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile @p (0 < @p <= 100) of @v, which gets sorted. */
+static double percentile(double *v, size_t n, double p)
+{
+	size_t rank;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	rank = (size_t)ceil(p / 100.0 * n);
+	return v[rank ? rank - 1 : 0];
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct fig fig_of(double *v, size_t n)
+{
+	struct fig f;
+
+	f.med = median(v, n);
+	f.lo = v[0];
+	f.hi = v[n - 1];
+	return f;
+}
+
+/* Microseconds, with the digits that mean something. */
+static const char *us(double ns, char *buf, size_t len)
+{
+	double u = ns / 1000;
+
+	if (u < 10)
+		snprintf(buf, len, "%.2f", u);
+	else if (u < 100)
+		snprintf(buf, len, "%.1f", u);
+	else
+		snprintf(buf, len, "%.0f", u);
+	return buf;
+}
+
+/* "median [lo-hi]" in microseconds. */
+static const char *fig_us(const struct fig *f, char *buf, size_t len)
+{
+	char a[32], b[32], c[32];
+
+	snprintf(buf, len, "%s [%s-%s]", us(f->med, a, sizeof(a)),
+		 us(f->lo, b, sizeof(b)), us(f->hi, c, sizeof(c)));
+	return buf;
+}
+
+static void mr_fig(const char *name, const struct fig *f)
+{
+	fprintf(mr, " %s=%.0f %s_lo=%.0f %s_hi=%.0f", name, f->med, name,
+		f->lo, name, f->hi);
+}
+
+static const char *size_str(__u64 bytes, char *buf, size_t len)
+{
+	if (bytes >= MIB && !(bytes % MIB))
+		snprintf(buf, len, "%lluM", bytes / MIB);
+	else if (bytes >= KIB && !(bytes % KIB))
+		snprintf(buf, len, "%lluK", bytes / KIB);
+	else
+		snprintf(buf, len, "%llu", bytes);
+	return buf;
+}
+
+static bool parse_size(const char *s, __u64 *out)
+{
+	char *end;
+	__u64 v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	if (*end == 'K' || *end == 'k') {
+		v *= KIB;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		v *= MIB;
+		end++;
+	}
+	*out = v;
+	return !*end;
+}
+
+/* Split @list at commas into at most MAX_LIST strings in @out. */
+static unsigned int split(const char *list, char out[][64])
+{
+	unsigned int n = 0;
+	const char *p = list;
+
+	while (*p && n < MAX_LIST) {
+		size_t len = strcspn(p, ",");
+
+		snprintf(out[n++], 64, "%.*s", (int)len, p);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return n;
+}
+
+static bool section(const char *name)
+{
+	char list[MAX_LIST][64];
+	unsigned int i, n = split(opt.sections, list);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int write_text(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, len);
+	if (close(fd) || n != (ssize_t)len) {
+		if (n >= 0 && n != (ssize_t)len)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int read_u64(const char *path, __u64 *val)
+{
+	char buf[64], *end;
+
+	if (read_text(path, buf, sizeof(buf)))
+		return -1;
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	if (errno || end == buf || *end) {
+		errno = errno ?: EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A numeric attribute of partition @name, or (__u64)-1 after fail_figure(). */
+static __u64 attr(const char *name, const char *a)
+{
+	char path[256];
+	__u64 v;
+
+	snprintf(path, sizeof(path), CLASS_DIR "%.63s/%.63s", name, a);
+	if (read_u64(path, &v)) {
+		fail_figure(path);
+		return (__u64)-1;
+	}
+	return v;
+}
+
+static int open_part(const char *name, int flags)
+{
+	char path[256];
+	int fd, off = 0;
+
+	snprintf(path, sizeof(path), DEV_DIR "%.63s", name);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0) {
+		fail_figure(path);
+		return -1;
+	}
+	/* Plain writes are transactions of one, whatever the default. */
+	if ((flags & O_ACCMODE) != O_RDONLY &&
+	    ioctl(fd, KNVRAMIOC_SETAUTOT, &off)) {
+		fail_figure("KNVRAMIOC_SETAUTOT");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool part_present(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), DEV_DIR "%.63s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* Write @len bytes of @byte at @off, in pwrite()s of at most 64 KiB. */
+static int fill(int fd, __u64 off, __u64 len, int byte)
+{
+	static char buf[64 * 1024];
+
+	memset(buf, byte, sizeof(buf));
+	while (len) {
+		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+
+		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
+			errno = errno ?: EIO;
+			return -1;
+		}
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The whole of an open /proc file, from its start, NUL-terminated: a
+ * seq_file read returns one buffer (a page or so) at a time.
+ */
+static ssize_t read_all(int fd, char *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len - 1) {
+		n = pread(fd, buf + done, len - 1 - done, done);
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
+		done += n;
+	}
+	buf[done] = '\0';
+	return done;
+}
+
+/*
+ * Kernel memory in use, in bytes: the objects allocated from slab caches
+ * (/proc/slabinfo: active objects x object size, which includes debug
+ * padding such as KASAN's redzones) plus VmallocUsed (/proc/meminfo).
+ *
+ * Every slab cache is shrunk first (/sys/kernel/slab/<cache>/shrink):
+ * with KASAN, that also releases the freed objects it keeps in
+ * quarantine, which would count as active. The shrink files and the two
+ * /proc files stay open from the first call on, so that measuring does
+ * not itself allocate and free (open files, seq_file buffers) between
+ * two readings. What is left is noise of other activity, shown by the
+ * "k=0" row of section 2.
+ */
+static int kernel_mem(double *bytes)
+{
+	static int *shrink, nshrink = -1, slabinfo = -1, meminfo = -1;
+	static char text[256 * 1024];
+	unsigned long long active, objsize, kb;
+	char name[128], *line, *next;
+	ssize_t n;
+	int i;
+
+	if (nshrink < 0) {
+		glob_t g;
+
+		nshrink = 0;
+		if (!glob("/sys/kernel/slab/*/shrink", 0, NULL, &g)) {
+			shrink = calloc(g.gl_pathc, sizeof(*shrink));
+			for (i = 0; shrink && i < (int)g.gl_pathc; i++) {
+				shrink[nshrink] = open(g.gl_pathv[i],
+						       O_WRONLY | O_CLOEXEC);
+				if (shrink[nshrink] >= 0)
+					nshrink++;
+			}
+			globfree(&g);
+		}
+		slabinfo = open("/proc/slabinfo", O_RDONLY | O_CLOEXEC);
+		meminfo = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	}
+	if (slabinfo < 0 || meminfo < 0)
+		return -1;
+	for (i = 0; i < nshrink; i++)
+		if (pwrite(shrink[i], "1", 1, 0) != 1)
+			return -1;
+
+	*bytes = 0;
+	n = read_all(slabinfo, text, sizeof(text));
+	if (n <= 0)
+		return -1;
+	for (line = text; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (sscanf(line, "%127s %llu %*u %llu", name, &active,
+			   &objsize) == 3 && name[0] != '#')
+			*bytes += (double)active * objsize;
+	}
+	n = read_all(meminfo, text, sizeof(text));
+	if (n <= 0)
+		return -1;
+	line = strstr(text, "VmallocUsed:");
+	if (!line || sscanf(line, "VmallocUsed: %llu kB", &kb) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	*bytes += kb * 1024.0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Latency of repeated calls */
+
+struct io {
+	int fd;
+	char *buf;
+	size_t len;
+	__u64 stride;	/* distance between the offsets used */
+	__u64 slots;	/* how many offsets */
+	bool write;
+};
+
+static int io_call(struct io *io, unsigned int i)
+{
+	off_t off = (off_t)((i % io->slots) * io->stride);
+	ssize_t n;
+
+	if (io->write)
+		n = pwrite(io->fd, io->buf, io->len, off);
+	else
+		n = pread(io->fd, io->buf, io->len, off);
+	if (n != (ssize_t)io->len) {
+		errno = n < 0 ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * @runs runs of @calls calls, after a short warm-up: per run, the median
+ * and the 99th percentile. 0 or -1 (errno set).
+ */
+static int measure(struct io *io, struct lat *out)
+{
+	double *s = calloc(opt.calls, sizeof(*s));
+	double meds[MAX_RUNS], p99s[MAX_RUNS];
+	unsigned int r, i, seq = 0;
+	int ret = -1;
+
+	if (!s)
+		return -1;
+	out->max = 0;
+	for (i = 0; i < (opt.calls < 8 ? opt.calls : 8); i++)
+		if (io_call(io, seq++))
+			goto out;
+	for (r = 0; r < opt.runs; r++) {
+		for (i = 0; i < opt.calls; i++) {
+			__u64 t0 = now_ns();
+
+			if (io_call(io, seq++))
+				goto out;
+			s[i] = now_ns() - t0;
+			if (s[i] > out->max)
+				out->max = s[i];
+		}
+		p99s[r] = percentile(s, opt.calls, 99);
+		meds[r] = median(s, opt.calls);
+	}
+	out->med = fig_of(meds, opt.runs);
+	out->p99 = fig_of(p99s, opt.runs);
+	ret = 0;
+out:
+	free(s);
+	return ret;
+}
+
+static void mr_lat(const char *what, const struct lat *l)
+{
+	fprintf(mr, "%s runs=%u calls=%u", what, opt.runs, opt.calls);
+	mr_fig("med_ns", &l->med);
+	mr_fig("p99_ns", &l->p99);
+	fprintf(mr, " max_ns=%.0f\n", l->max);
+	nfigures++;
+}
+
+static const char *lat_cell(const struct lat *l, char *buf, size_t len)
+{
+	char a[64], b[32];
+
+	snprintf(buf, len, "%s %s", fig_us(&l->med, a, sizeof(a)),
+		 us(l->p99.med, b, sizeof(b)));
+	return buf;
+}
+
+/* Section lat: pwrite/pread of 8 B .. 64 KiB, knvram next to tmpfs. */
+static void bench_lat(void)
+{
+	static const size_t sizes[] = { 8, 64, 4096, 65536 };
+	const char *name = opt.lat_part;
+	char path[256], c1[96], c2[96], c3[96], what[160];
+	int wfd, rfd, tfd = -1;
+	__u64 psize;
+	unsigned int i;
+	char *buf;
+
+	if (!part_present(name)) {
+		fprintf(tbl, "\n1. Latency: no partition %s\n", name);
+		errno = ENOENT;
+		fail_figure(name);
+		return;
+	}
+	psize = attr(name, "size");
+	wfd = open_part(name, O_RDWR);
+	rfd = open_part(name, O_RDONLY);
+	snprintf(path, sizeof(path), "%s/knvram-bench.%d", opt.tmpdir,
+		 getpid());
+	tfd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	buf = malloc(65536);
+	if (wfd < 0 || rfd < 0 || tfd < 0 || !buf || psize == (__u64)-1) {
+		if (tfd < 0)
+			fail_figure(path);
+		goto out;
+	}
+	memset(buf, 0x5a, 65536);
+	/* The tmpfs file as large as the partition, its pages allocated. */
+	if (fill(tfd, 0, psize, 0)) {
+		fail_figure("tmpfs fill");
+		goto out;
+	}
+
+	fprintf(tbl, "\n1. Latency of one call, us: median of %u runs [spread], p99\n",
+		opt.runs);
+	fprintf(tbl, "   %u calls per run. knvram: /dev/knvram/%s (%s); tmpfs: a\n",
+		opt.calls, name, size_str(psize, c1, sizeof(c1)));
+	fprintf(tbl, "   file of the same size in %s. pwrite: outside a transaction\n",
+		opt.tmpdir);
+	fprintf(tbl, "   (a transaction of one, committed); pwrite-txn: inside an\n");
+	fprintf(tbl, "   open one; pread: on a read-only handle. Ratio: knvram\n");
+	fprintf(tbl, "   median / tmpfs median, then the same for p99.\n");
+	fprintf(tbl, "   %-10s %6s  %-28s %-28s %6s %6s  %s\n", "call", "bytes",
+		"knvram", "tmpfs", "ratio", "p99", "raw UBI volume");
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t len = sizes[i];
+		__u64 stride = len < BLOCK ? BLOCK : len;
+		struct io io = {
+			.buf = buf, .len = len, .stride = stride,
+			.slots = psize / stride < 64 ? psize / stride : 64,
+		};
+		static const char * const ops[] = {
+			"pwrite", "pwrite-txn", "pread",
+		};
+		unsigned int o;
+
+		for (o = 0; o < 3; o++) {
+			const char *op = ops[o];
+			struct lat k, t = { };
+			bool txn = o == 1;
+
+			io.write = o < 2;
+			io.fd = io.write ? wfd : rfd;
+			progress("lat %s %zu", op, len);
+			if (txn && ioctl(wfd, KNVRAMIOC_TBEGIN)) {
+				fail_figure("KNVRAMIOC_TBEGIN");
+				continue;
+			}
+			if (measure(&io, &k)) {
+				snprintf(what, sizeof(what), "%s %zu on %s", op,
+					 len, name);
+				fail_figure(what);
+				if (txn)
+					ioctl(wfd, KNVRAMIOC_TABORT);
+				continue;
+			}
+			if (txn && ioctl(wfd, KNVRAMIOC_TABORT))
+				fail_figure("KNVRAMIOC_TABORT");
+			snprintf(what, sizeof(what),
+				 "knvram-bench: lat op=%s bytes=%zu target=knvram part=%s",
+				 op, len, name);
+			mr_lat(what, &k);
+			if (txn) {
+				fprintf(tbl, "   %-10s %6zu  %-28s %-28s %6s %6s  %s\n",
+					op, len, lat_cell(&k, c1, sizeof(c1)),
+					"-", "-", "-", "-");
+				continue;
+			}
+			io.fd = tfd;
+			if (measure(&io, &t)) {
+				snprintf(what, sizeof(what), "%s %zu on tmpfs",
+					 op, len);
+				fail_figure(what);
+				continue;
+			}
+			snprintf(what, sizeof(what),
+				 "knvram-bench: lat op=%s bytes=%zu target=tmpfs",
+				 op, len);
+			mr_lat(what, &t);
+			fprintf(mr, "knvram-bench: ratio op=%s bytes=%zu",
+				op, len);
+			fprintf(mr, " of=knvram to=tmpfs med=%.2f p99=%.2f\n",
+				k.med.med / t.med.med, k.p99.med / t.p99.med);
+			fprintf(mr, "knvram-bench: lat op=%s bytes=%zu", op,
+				len);
+			fprintf(mr, " target=ubi status=not-measured\n");
+			snprintf(c3, sizeof(c3), "%.1fx", k.med.med / t.med.med);
+			snprintf(what, sizeof(what), "%.1fx",
+				 k.p99.med / t.p99.med);
+			fprintf(tbl, "   %-10s %6zu  %-28s %-28s %6s %6s  %s\n",
+				op, len, lat_cell(&k, c1, sizeof(c1)),
+				lat_cell(&t, c2, sizeof(c2)), c3, what,
+				"not measured yet");
+		}
+	}
+out:
+	free(buf);
+	if (tfd >= 0) {
+		close(tfd);
+		unlink(path);
+	}
+	if (rfd >= 0)
+		close(rfd);
+	if (wfd >= 0)
+		close(wfd);
+}
+
+/* ---------------------------------------------------------------- */
+/* Transactions of k blocks */
+
+/* tbegin, then a 4 KiB pwrite() into blocks 0, @stride, 2 * @stride... */
+static int txn_fill(int fd, __u64 stride, unsigned int k, char *buf)
+{
+	unsigned int j;
+
+	if (ioctl(fd, KNVRAMIOC_TBEGIN))
+		return -1;
+	for (j = 0; j < k; j++) {
+		off_t off = (off_t)(j * stride) * BLOCK;
+
+		if (pwrite(fd, buf, BLOCK, off) != BLOCK) {
+			errno = errno ?: EIO;
+			ioctl(fd, KNVRAMIOC_TABORT);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A transaction of @k blocks on partition @name: packed (blocks 0 to k - 1)
+ * or spread evenly over the partition.
+ */
+static void bench_txn_one(const char *name, unsigned int k, bool spread,
+			  char *buf)
+{
+	const char *layout = spread ? "spread" : "packed";
+	double t[MAX_RUNS], m[MAX_RUNS];
+	struct fig ft, fm;
+	__u64 psize = attr(name, "size"), nblocks, stride;
+	char s[32], c1[96], c2[32], what[160];
+	unsigned int r;
+	size_t len;
+	int fd;
+
+	if (psize == (__u64)-1)
+		return;
+	nblocks = psize / BLOCK;
+	size_str(psize, s, sizeof(s));
+	if (k > nblocks) {
+		fprintf(mr, "knvram-bench: txn part=%s part_bytes=%llu k=%u",
+			name, psize, k);
+		fprintf(mr, " layout=%s status=n/a\n", layout);
+		fprintf(tbl, "   %-9s %5s %5u  %-6s  %-30s %-8s %s\n", name, s,
+			k, layout, "n/a: fewer blocks", "-", "-");
+		return;
+	}
+	stride = spread ? nblocks / k : 1;
+	fd = open_part(name, O_RDWR);
+	if (fd < 0)
+		return;
+	progress("txn %s k=%u %s", name, k, layout);
+	snprintf(what, sizeof(what), "txn of %u blocks on %.63s", k, name);
+	/* Warm-up, then the timed runs. */
+	for (r = 0; r <= opt.runs; r++) {
+		__u64 t0 = now_ns();
+
+		memset(buf, r, BLOCK);
+		if (txn_fill(fd, stride, k, buf) ||
+		    ioctl(fd, KNVRAMIOC_TCOMMIT)) {
+			fail_figure(what);
+			goto out;
+		}
+		if (r)
+			t[r - 1] = now_ns() - t0;
+	}
+	/*
+	 * Memory: an open transaction, before and after its writes. The
+	 * committed ones above are freed after an RCU grace period: let
+	 * that pass first. Aborted ones (never published) go at once.
+	 */
+	usleep(300000);
+	for (r = 0; r < opt.runs; r++) {
+		double m0, m1;
+
+		if (kernel_mem(&m0) || txn_fill(fd, stride, k, buf) ||
+		    kernel_mem(&m1)) {
+			fail_figure(what);
+			goto out;
+		}
+		m[r] = m1 - m0;
+		if (ioctl(fd, KNVRAMIOC_TABORT)) {
+			fail_figure("KNVRAMIOC_TABORT");
+			goto out;
+		}
+	}
+	ft = fig_of(t, opt.runs);
+	fm = fig_of(m, opt.runs);
+	fprintf(mr, "knvram-bench: txn part=%s part_bytes=%llu k=%u",
+		name, psize, k);
+	fprintf(mr, " layout=%s runs=%u", layout, opt.runs);
+	mr_fig("ns", &ft);
+	mr_fig("mem_bytes", &fm);
+	fprintf(mr, "\n");
+	nfigures++;
+	snprintf(what, sizeof(what), "%.0f [%.0f-%.0f]", fm.med / KIB,
+		 fm.lo / KIB, fm.hi / KIB);
+	snprintf(c2, sizeof(c2), "-");
+	if (k) {
+		len = strlen(what);
+		snprintf(what + len, sizeof(what) - len, " (%.0f B/block)",
+			 fm.med / k);
+		snprintf(c2, sizeof(c2), "%.0f", ft.med / k / 1000);
+	}
+	fprintf(tbl, "   %-9s %5s %5u  %-6s  %-30s %-8s %s\n", name, s, k,
+		layout, fig_us(&ft, c1, sizeof(c1)), c2, what);
+out:
+	close(fd);
+}
+
+static void bench_txn(void)
+{
+	char parts[MAX_LIST][64], ks[MAX_LIST][64];
+	unsigned int np = split(opt.txn_parts, parts), nk = split(opt.ks, ks);
+	unsigned int p, i;
+	char *buf = malloc(BLOCK);
+
+	if (!buf) {
+		fail_figure("malloc");
+		return;
+	}
+	fprintf(tbl, "\n2. Transaction of k blocks: tbegin, k pwrite()s of 4 KiB,\n");
+	fprintf(tbl, "   tcommit; the blocks packed (0 to k-1) or spread evenly\n");
+	fprintf(tbl, "   over the partition. us, median of %u runs [spread].\n",
+		opt.runs);
+	fprintf(tbl, "   Memory: kernel memory growth while the k\n");
+	fprintf(tbl, "   blocks are written and not committed, KiB, and per block\n");
+	fprintf(tbl, "   (a block's copy alone is 4096 B). k=0: tbegin and tcommit\n");
+	fprintf(tbl, "   alone; its memory figure is the noise of the measure.\n");
+	fprintf(tbl, "   %-9s %5s %5s  %-6s  %-30s %-8s %s\n", "partition",
+		"size", "k", "blocks", "time us", "us/block", "memory KiB");
+	for (p = 0; p < np; p++) {
+		if (!part_present(parts[p])) {
+			errno = ENOENT;
+			fail_figure(parts[p]);
+			continue;
+		}
+		for (i = 0; i < nk; i++) {
+			unsigned int k = atoi(ks[i]);
+			__u64 nblocks = attr(parts[p], "size") / BLOCK;
+
+			bench_txn_one(parts[p], k, false, buf);
+			/* Spread differs from packed for 1 < k < nblocks. */
+			if (k > 1 && k < nblocks)
+				bench_txn_one(parts[p], k, true, buf);
+		}
+	}
+	free(buf);
+}
+
+/* ---------------------------------------------------------------- */
+/* A reader next to a committing writer */
+
+/* The writer thread; @stop and @commits are accessed with __atomic. */
+struct writer {
+	const char *name;
+	bool stop;
+	unsigned long commits;
+	int err;
+};
+
+/* Whole-partition transactions, committed one after the other. */
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	__u64 psize = attr(w->name, "size");
+	char *buf = malloc(BLOCK);
+	int fd = open_part(w->name, O_RDWR);
+	unsigned long n = 0;
+
+	if (fd < 0 || !buf || psize == (__u64)-1) {
+		w->err = errno ?: EINVAL;
+		goto out;
+	}
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		memset(buf, n, BLOCK);
+		if (txn_fill(fd, 1, psize / BLOCK, buf) ||
+		    ioctl(fd, KNVRAMIOC_TCOMMIT)) {
+			w->err = errno;
+			break;
+		}
+		__atomic_store_n(&w->commits, ++n, __ATOMIC_RELAXED);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* 4 KiB pread()s for reader_ms per run; their median, p99 and maximum. */
+static int reader_runs(int fd, __u64 nblocks, struct lat *out)
+{
+	double *s = malloc(MAX_SAMPLES * sizeof(*s));
+	double meds[MAX_RUNS], p99s[MAX_RUNS];
+	unsigned int r, seed = 1;
+	char buf[BLOCK];
+
+	if (!s)
+		return -1;
+	out->max = 0;
+	for (r = 0; r < opt.runs; r++) {
+		__u64 end = now_ns() + opt.reader_ms * 1000000ULL;
+		size_t n = 0;
+
+		while (n < MAX_SAMPLES && (n < 16 || now_ns() < end)) {
+			off_t off = (off_t)(rand_r(&seed) % nblocks) * BLOCK;
+			__u64 t0 = now_ns();
+
+			if (pread(fd, buf, BLOCK, off) != BLOCK) {
+				errno = errno ?: EIO;
+				free(s);
+				return -1;
+			}
+			s[n] = now_ns() - t0;
+			if (s[n] > out->max)
+				out->max = s[n];
+			n++;
+		}
+		p99s[r] = percentile(s, n, 99);
+		meds[r] = median(s, n);
+	}
+	out->med = fig_of(meds, opt.runs);
+	out->p99 = fig_of(p99s, opt.runs);
+	free(s);
+	return 0;
+}
+
+static void bench_reader(void)
+{
+	const char *name = opt.reader_part;
+	struct writer w = { .name = name };
+	struct lat idle, busy;
+	char c1[96], c2[96], what[160];
+	__u64 psize, t0, dt;
+	unsigned long c0, ncommits;
+	pthread_t th;
+	size_t len;
+	int fd, i;
+
+	if (!part_present(name)) {
+		errno = ENOENT;
+		fail_figure(name);
+		return;
+	}
+	psize = attr(name, "size");
+	fd = open_part(name, O_RDONLY);
+	if (fd < 0 || psize == (__u64)-1)
+		return;
+	progress("reader %s idle", name);
+	if (reader_runs(fd, psize / BLOCK, &idle)) {
+		fail_figure("reader, idle");
+		goto out;
+	}
+	progress("reader %s busy", name);
+	if (pthread_create(&th, NULL, writer_thread, &w)) {
+		fail_figure("pthread_create");
+		goto out;
+	}
+	/* Measure once the writer is in its loop. */
+	for (i = 0; i < 60000 && !__atomic_load_n(&w.commits, __ATOMIC_RELAXED); i++)
+		usleep(1000);
+	c0 = __atomic_load_n(&w.commits, __ATOMIC_RELAXED);
+	t0 = now_ns();
+	i = reader_runs(fd, psize / BLOCK, &busy);
+	dt = now_ns() - t0;
+	__atomic_store_n(&w.stop, true, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	ncommits = w.commits - c0;
+	if (i || w.err) {
+		errno = w.err ?: errno;
+		fail_figure("reader, busy");
+		goto out;
+	}
+	snprintf(what, sizeof(what),
+		 "knvram-bench: reader part=%s bytes=4096 writer=none", name);
+	mr_lat(what, &idle);
+	snprintf(what, sizeof(what),
+		 "knvram-bench: reader part=%s bytes=4096 writer=commit-loop",
+		 name);
+	len = strlen(what);
+	snprintf(what + len, sizeof(what) - len,
+		 " commits=%lu txn_blocks=%llu", ncommits, psize / BLOCK);
+	mr_lat(what, &busy);
+	fprintf(tbl, "\n3. A reader's 4 KiB pread() on %s, us:\n", name);
+	fprintf(tbl, "   median of %u runs [spread], p99, max; %u ms of calls per run.\n",
+		opt.runs, opt.reader_ms);
+	fprintf(tbl, "   Busy: another handle builds %llu-block transactions and\n",
+		psize / BLOCK);
+	fprintf(tbl, "   commits them in a loop (%lu commits, one every %.0f ms).\n",
+		ncommits, ncommits ? dt / 1e6 / ncommits : 0.0);
+	fprintf(tbl, "   %-8s %-28s %8s\n", "writer", "pread", "max");
+	fprintf(tbl, "   %-8s %-28s %8s\n", "idle", lat_cell(&idle, c1, sizeof(c1)),
+		us(idle.max, c2, sizeof(c2)));
+	fprintf(tbl, "   %-8s %-28s %8s\n", "busy", lat_cell(&busy, c1, sizeof(c1)),
+		us(busy.max, c2, sizeof(c2)));
+out:
+	close(fd);
+}
+
+/* ---------------------------------------------------------------- */
+/* Sync and emergency sync */
+
+/* The amounts dirtied: one block, 1% (whole blocks), all. */
+static unsigned int amounts(__u64 psize, __u64 *out)
+{
+	__u64 nblocks = psize / BLOCK, pct = (nblocks + 99) / 100;
+
+	out[0] = BLOCK;
+	out[1] = pct * BLOCK;
+	out[2] = psize;
+	return 3;
+}
+
+/*
+ * The same blocks are dirtied before each sync. A sync writes the blocks
+ * the older bank lacks: after two syncs of the same blocks, that is
+ * exactly them. Two warm-up syncs come first.
+ */
+#define WARMUP	2
+
+static void bench_sync_part(const char *name)
+{
+	__u64 psize = attr(name, "size"), amount[3];
+	unsigned int a, n, r;
+	char s[32], d[32], c1[96], c2[96];
+	int fd;
+
+	if (psize == (__u64)-1)
+		return;
+	fd = open_part(name, O_RDWR);
+	if (fd < 0)
+		return;
+	n = amounts(psize, amount);
+	for (a = 0; a < n; a++) {
+		double k[MAX_RUNS], wall[MAX_RUNS], bytes[MAX_RUNS];
+		struct fig fk, fw, fb;
+
+		progress("sync %s %llu", name, amount[a]);
+		for (r = 0; r < WARMUP + opt.runs; r++) {
+			__u64 b0 = attr(name, "sync_bytes"), c0, t0, t1;
+
+			c0 = attr(name, "sync_count");
+			if (fill(fd, 0, amount[a], r)) {
+				fail_figure("dirty");
+				goto out;
+			}
+			t0 = now_ns();
+			if (fsync(fd)) {
+				fail_figure("fsync");
+				goto out;
+			}
+			t1 = now_ns();
+			if (r < WARMUP)
+				continue;
+			if (attr(name, "sync_count") != c0 + 1) {
+				errno = EPROTO;
+				fail_figure("sync_count did not move by one");
+				goto out;
+			}
+			k[r - WARMUP] = attr(name, "sync_last_ns");
+			wall[r - WARMUP] = t1 - t0;
+			bytes[r - WARMUP] = attr(name, "sync_bytes") - b0;
+		}
+		fk = fig_of(k, opt.runs);
+		fw = fig_of(wall, opt.runs);
+		fb = fig_of(bytes, opt.runs);
+		fprintf(mr, "knvram-bench: sync part=%s part_bytes=%llu dirty_bytes=%llu runs=%u",
+			name, psize, amount[a], opt.runs);
+		mr_fig("ns", &fk);
+		mr_fig("fsync_ns", &fw);
+		mr_fig("written_bytes", &fb);
+		fprintf(mr, "\n");
+		nfigures++;
+		fprintf(tbl, "   %-9s %5s %7s  %-28s %-28s %10.0f %8.0f\n", name,
+			size_str(psize, s, sizeof(s)),
+			size_str(amount[a], d, sizeof(d)),
+			fig_us(&fk, c1, sizeof(c1)),
+			fig_us(&fw, c2, sizeof(c2)), fb.med,
+			fb.med / (fk.med / 1e9) / MIB);
+	}
+out:
+	close(fd);
+}
+
+static void bench_sync(void)
+{
+	char parts[MAX_LIST][64];
+	unsigned int p, np = split(opt.sync_parts, parts);
+
+	fprintf(tbl, "\n4. Sync (fsync) after dirtying the first block, 1%% and 100%%\n");
+	fprintf(tbl, "   of a partition. us, median of %u runs [spread]: the\n",
+		opt.runs);
+	fprintf(tbl, "   kernel's sync_last_ns, and fsync() seen by the caller;\n");
+	fprintf(tbl, "   bytes the sync wrote; MiB/s = bytes written / sync time.\n");
+	fprintf(tbl, "   %-9s %5s %7s  %-28s %-28s %10s %8s\n", "partition",
+		"size", "dirty", "sync (kernel)", "fsync() (caller)",
+		"written B", "MiB/s");
+	for (p = 0; p < np; p++) {
+		if (!part_present(parts[p])) {
+			errno = ENOENT;
+			fail_figure(parts[p]);
+			continue;
+		}
+		bench_sync_part(parts[p]);
+	}
+}
+
+static bool wait_for(bool (*cond)(const void *), const void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (cond(arg))
+			return true;
+		usleep(1000);
+	}
+	return cond(arg);
+}
+
+static __u64 emerg_count0;
+
+static bool emerg_done(const void *name)
+{
+	return attr(name, "emergency_sync_count") > emerg_count0;
+}
+
+/* Writes work again on the writer *@fd: a write in a transaction, aborted. */
+static bool thawed(const void *fd)
+{
+	int f = *(const int *)fd;
+	bool ok;
+
+	ok = !ioctl(f, KNVRAMIOC_TBEGIN) && pwrite(f, "", 1, 0) == 1;
+	ioctl(f, KNVRAMIOC_TABORT);
+	return ok;
+}
+
+/* ns of one copy of @len bytes by the floor module's @kind file. */
+static int floor_ns(const char *kind, __u64 len, double *ns)
+{
+	char path[256], val[32];
+	__u64 v;
+
+	snprintf(path, sizeof(path), FLOOR_DIR "%s", kind);
+	snprintf(val, sizeof(val), "%llu", len);
+	if (write_text(path, val) || read_u64(path, &v))
+		return -1;
+	*ns = v;
+	return 0;
+}
+
+static void bench_emerg_part(const char *name, const char *pull)
+{
+	__u64 psize = attr(name, "size"), amount[3];
+	char backend[64], path[256], s[32], d[32], c1[96], c2[96], c3[32];
+	const char *kind;
+	bool floor;
+	unsigned int a, n, r;
+	int fd;
+
+	snprintf(path, sizeof(path), CLASS_DIR "%.63s/backend", name);
+	if (psize == (__u64)-1 || read_text(path, backend, sizeof(backend))) {
+		fail_figure(path);
+		return;
+	}
+	/* knvram-sim's media is vmalloc()ed RAM; the others are NVRAM. */
+	kind = strncmp(backend, "sim", 3) ? "mmio" : "ram";
+	snprintf(path, sizeof(path), FLOOR_DIR "%s", kind);
+	floor = !access(path, W_OK);
+	fd = open_part(name, O_RDWR);
+	if (fd < 0)
+		return;
+	n = amounts(psize, amount);
+	for (a = 0; a < n; a++) {
+		double e[MAX_RUNS], f[MAX_RUNS];
+		struct fig fe, ff = { };
+
+		progress("emergency sync %s %llu", name, amount[a]);
+		for (r = 0; r < WARMUP + opt.runs; r++) {
+			if (fill(fd, 0, amount[a], r)) {
+				fail_figure("dirty");
+				goto out;
+			}
+			emerg_count0 = attr(name, "emergency_sync_count");
+			if (write_text(pull, "pull-up")) {
+				fail_figure(pull);
+				goto out;
+			}
+			if (!wait_for(emerg_done, name)) {
+				errno = ETIMEDOUT;
+				fail_figure("emergency sync");
+				write_text(pull, "pull-down");
+				goto out;
+			}
+			if (r >= WARMUP)
+				e[r - WARMUP] = attr(name, "emergency_sync_last_ns");
+			if (write_text(pull, "pull-down") ||
+			    !wait_for(thawed, &fd)) {
+				errno = errno ?: ETIMEDOUT;
+				fail_figure("power back");
+				goto out;
+			}
+		}
+		fe = fig_of(e, opt.runs);
+		fprintf(mr, "knvram-bench: emergency part=%s backend=%s",
+			name, backend);
+		fprintf(mr, " part_bytes=%llu dirty_bytes=%llu runs=%u",
+			psize, amount[a], opt.runs);
+		mr_fig("ns", &fe);
+		fprintf(mr, "\n");
+		nfigures++;
+		snprintf(c2, sizeof(c2), "not measured (no module)");
+		snprintf(c3, sizeof(c3), "-");
+		if (floor) {
+			for (r = 0; r < opt.runs; r++) {
+				if (floor_ns(kind, amount[a], &f[r])) {
+					fail_figure("floor");
+					goto out;
+				}
+			}
+			ff = fig_of(f, opt.runs);
+			fprintf(mr, "knvram-bench: floor kind=%s bytes=%llu runs=%u",
+				kind, amount[a], opt.runs);
+			mr_fig("ns", &ff);
+			fprintf(mr, "\n");
+			fprintf(mr, "knvram-bench: ratio op=emergency-sync");
+			fprintf(mr, " bytes=%llu of=knvram to=floor-%s med=%.2f\n",
+				amount[a], kind, fe.med / ff.med);
+			nfigures++;
+			fig_us(&ff, c2, sizeof(c2));
+			snprintf(c3, sizeof(c3), "%.1fx", fe.med / ff.med);
+		}
+		fprintf(tbl, "   %-9s %-11s %5s %7s  %-28s %-28s %s\n", name,
+			backend, size_str(psize, s, sizeof(s)),
+			size_str(amount[a], d, sizeof(d)),
+			fig_us(&fe, c1, sizeof(c1)), c2, c3);
+	}
+out:
+	close(fd);
+}
+
+static void bench_emerg(void)
+{
+	char parts[MAX_LIST][64];
+	unsigned int p, np = split(opt.sync_parts, parts);
+	glob_t g;
+
+	fprintf(tbl, "\n4b. Emergency sync of the same amounts, power-fail raised\n");
+	fprintf(tbl, "   through gpio-sim. us, median of %u runs [spread]: the\n",
+		opt.runs);
+	fprintf(tbl, "   kernel's emergency_sync_last_ns, next to a copy of the\n");
+	fprintf(tbl, "   same bytes in the kernel (knvram-bench-floor): memcpy()\n");
+	fprintf(tbl, "   into vmalloc()ed RAM for knvram-sim, memcpy_flushcache()\n");
+	fprintf(tbl, "   into the board's NVRAM region for knvram-mmio.\n");
+	if (glob(PF_GLOB, 0, NULL, &g) || !g.gl_pathc) {
+		fprintf(tbl, "   not measured: no gpio-sim power-fail line\n");
+		fprintf(mr, "knvram-bench: emergency status=not-measured reason=no-gpio-sim\n");
+		return;
+	}
+	fprintf(tbl, "   %-9s %-11s %5s %7s  %-28s %-28s %s\n", "partition",
+		"backend", "size", "dirty", "emergency sync",
+		"copy of the same bytes", "ratio");
+	for (p = 0; p < np; p++) {
+		if (!part_present(parts[p])) {
+			errno = ENOENT;
+			fail_figure(parts[p]);
+			continue;
+		}
+		bench_emerg_part(parts[p], g.gl_pathv[0]);
+	}
+	globfree(&g);
+}
+
+/* ---------------------------------------------------------------- */
+/* Memory per partition */
+
+static int sim_load(const char *params)
+{
+	int fd = open(opt.sim_module, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+static int sim_unload(void)
+{
+	unsigned int i;
+
+	/* A handle closed just now may still hold the module a moment. */
+	for (i = 0; i < 100; i++) {
+		if (!syscall(SYS_delete_module, SIM_NAME, O_NONBLOCK))
+			return 0;
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY)
+			return -1;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/* Kernel memory in use with knvram-sim loaded with @params. */
+static int sim_mem(const char *params, double *bytes)
+{
+	if (sim_unload() || sim_load(params))
+		return -1;
+	/* Let deferred frees (RCU, workqueues) of the last unload finish. */
+	usleep(200000);
+	return kernel_mem(bytes);
+}
+
+/* Media bytes a partition of @size takes (knvram_partition_footprint()). */
+static __u64 footprint(__u64 size)
+{
+	__u64 nblocks = size / BLOCK;
+	__u64 table = (nblocks * 4 + BLOCK - 1) / BLOCK * BLOCK;
+
+	return 2 * (BLOCK + table + size);
+}
+
+static void bench_mem(void)
+{
+	char specs[MAX_LIST][64], params[4096], s[32];
+	unsigned int i, n = split(opt.mem_sizes, specs);
+
+	fprintf(tbl, "\n6. Kernel memory per partition, KiB: the slab+vmalloc\n");
+	fprintf(tbl, "   delta of loading knvram-sim with N partitions of a size\n");
+	fprintf(tbl, "   against loading it with none, divided by N; median of %u\n",
+		opt.runs);
+	fprintf(tbl, "   runs [spread]. Shadow+tables: what the format needs by\n");
+	fprintf(tbl, "   construction (shadow image, two checksum tables).\n");
+	if (!opt.sim_module) {
+		fprintf(tbl, "   not measured (no -m: knvram-sim cannot be reloaded here)\n");
+		fprintf(mr, "knvram-bench: partmem status=not-measured reason=no-module\n");
+		return;
+	}
+	fprintf(tbl, "   %-6s %3s  %-22s %13s %13s %9s\n", "size", "N",
+		"kernel memory", "shadow+tables", "beyond size", "of size");
+	for (i = 0; i < n; i++) {
+		double k[MAX_RUNS];
+		__u64 size, media, nb;
+		char *colon = strchr(specs[i], ':');
+		unsigned int cnt, j, r;
+		struct fig fk;
+		double construct;
+		size_t len;
+
+		cnt = colon ? atoi(colon + 1) : 1;
+		if (colon)
+			*colon = '\0';
+		if (!parse_size(specs[i], &size) || !cnt || size % BLOCK) {
+			errno = EINVAL;
+			fail_figure(specs[i]);
+			continue;
+		}
+		nb = size / BLOCK;
+		/* Label area, partitions, and 1 MiB to spare. */
+		media = 2 * BLOCK + cnt * footprint(size) + MIB;
+		progress("mem %u x %s", cnt, specs[i]);
+		for (r = 0; r < opt.runs; r++) {
+			double m0, m1;
+
+			snprintf(params, sizeof(params), "size=%llu", media);
+			if (sim_mem(params, &m0)) {
+				fail_figure("knvram-sim without partitions");
+				goto out;
+			}
+			len = snprintf(params, sizeof(params),
+				       "size=%llu partitions=", media);
+			for (j = 0; j < cnt && len < sizeof(params) - 64; j++)
+				len += snprintf(params + len,
+						sizeof(params) - len,
+						"%smem%u:%llu", j ? "," : "", j,
+						size);
+			if (sim_mem(params, &m1)) {
+				fail_figure("knvram-sim with partitions");
+				goto out;
+			}
+			snprintf(params, sizeof(params), "mem%u", cnt - 1);
+			if (!part_present(params)) {
+				errno = ENOENT;
+				fail_figure(params);
+				goto out;
+			}
+			k[r] = (m1 - m0) / cnt;
+		}
+		fk = fig_of(k, opt.runs);
+		construct = size + 2.0 * ((nb * 4 + BLOCK - 1) / BLOCK * BLOCK);
+		fprintf(mr, "knvram-bench: partmem part_bytes=%llu", size);
+		fprintf(mr, " partitions=%u runs=%u construct_bytes=%.0f",
+			cnt, opt.runs, construct);
+		mr_fig("bytes", &fk);
+		fprintf(mr, "\n");
+		nfigures++;
+		snprintf(params, sizeof(params), "%.0f [%.0f-%.0f]",
+			 fk.med / KIB, fk.lo / KIB, fk.hi / KIB);
+		fprintf(tbl, "   %-6s %3u  %-22s %13.0f %13.0f %8.2f%%\n",
+			size_str(size, s, sizeof(s)), cnt, params,
+			construct / KIB, (fk.med - size) / KIB,
+			100.0 * (fk.med - size) / size);
+	}
+out:
+	if (opt.sim_params && (sim_unload() || sim_load(opt.sim_params)))
+		fail_figure("reloading knvram-sim");
+}
+
+/* Run section @name, if chosen, with its table as part @idx. */
+static void run_section(unsigned int idx, const char *name, void (*fn)(void))
+{
+	if (!section(name))
+		return;
+	tables[idx].f = open_memstream(&tables[idx].buf, &tables[idx].len);
+	if (!tables[idx].f) {
+		fail_figure("open_memstream");
+		return;
+	}
+	tbl = tables[idx].f;
+	fn();
+	fflush(tbl);
+}
+
+static void bad_args(void)
+{
+	fprintf(stderr,
+		"usage: knvram_bench [-r RUNS] [-n CALLS] [-d READER_MS] [-x SECTIONS]\n"
+		"         [-l PART] [-t PARTS] [-k KS] [-c PART] [-s PARTS] [-T TMPDIR]\n"
+		"         [-m KNVRAM_SIM_KO [-M PARAMS] [-S SIZE:N,...]]\n"
+		"sections: mem,lat,txn,reader,sync,emerg (see the source)\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "r:n:d:x:l:t:k:c:s:T:m:M:S:")) != -1) {
+		switch (c) {
+		case 'r':
+			opt.runs = atoi(optarg);
+			break;
+		case 'n':
+			opt.calls = atoi(optarg);
+			break;
+		case 'd':
+			opt.reader_ms = atoi(optarg);
+			break;
+		case 'x':
+			opt.sections = optarg;
+			break;
+		case 'l':
+			opt.lat_part = optarg;
+			break;
+		case 't':
+			opt.txn_parts = optarg;
+			break;
+		case 'k':
+			opt.ks = optarg;
+			break;
+		case 'c':
+			opt.reader_part = optarg;
+			break;
+		case 's':
+			opt.sync_parts = optarg;
+			break;
+		case 'T':
+			opt.tmpdir = optarg;
+			break;
+		case 'm':
+			opt.sim_module = optarg;
+			break;
+		case 'M':
+			opt.sim_params = optarg;
+			break;
+		case 'S':
+			opt.mem_sizes = optarg;
+			break;
+		default:
+			bad_args();
+		}
+	}
+	if (optind != argc || !opt.runs || opt.runs > MAX_RUNS || !opt.calls)
+		bad_args();
+
+	mr = open_memstream(&mr_buf, &mr_len);
+	if (!mr)
+		return 1;
+
+	/* Memory first: it reloads knvram-sim. Tables in section order. */
+	run_section(5, "mem", bench_mem);
+	run_section(0, "lat", bench_lat);
+	run_section(1, "txn", bench_txn);
+	run_section(2, "reader", bench_reader);
+	run_section(3, "sync", bench_sync);
+	run_section(4, "emerg", bench_emerg);
+
+	fprintf(mr, "knvram-bench: ubi status=not-measured reason=no-ubi-backend\n");
+	fprintf(mr, "knvram-bench: done figures=%u errors=%u\n", nfigures,
+		nerrors);
+	fclose(mr);
+	printf("==== knvram-bench: table begin ====\n");
+	printf("knvram benchmark: every figure is the median of %u runs, with the\n",
+	       opt.runs);
+	printf("smallest and largest run in [brackets].\n");
+	for (c = 0; c < NSECTIONS; c++) {
+		if (!tables[c].f)
+			continue;
+		fclose(tables[c].f);
+		fputs(tables[c].buf, stdout);
+		free(tables[c].buf);
+		if (c == 4)
+			printf("\n5. UBI backend sync: not measured yet (no UBI backend yet).\n");
+	}
+	printf("==== knvram-bench: table end ====\n%s", mr_buf);
+	free(mr_buf);
+	return nerrors ? 1 : 0;
+}

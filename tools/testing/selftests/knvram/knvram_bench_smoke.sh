@@ -1,0 +1,109 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Smoke test of knvram_bench, the program of `make bench`: a tiny run on the
+# test partitions must finish without error and print every figure it was
+# asked for, each a positive, finite number. No figure is compared with
+# anything: timing belongs to `make bench`, not to the tests. POSIX sh
+# (busybox).
+
+DIR=$(dirname "$0")
+BENCH=$DIR/knvram_bench
+OUT=/tmp/knvram_bench_smoke.$$
+n=0
+fails=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n $1"
+}
+notok() {
+	n=$((n + 1))
+	fails=$((fails + 1))
+	echo "# $2"
+	echo "not ok $n $1"
+}
+
+# check NAME COUNT REGEX KEY...: COUNT lines of the output match REGEX,
+# and each has every KEY=value, a number greater than 0.
+check() {
+	name=$1 want=$2 re=$3
+	shift 3
+	if msg=$(awk -v want="$want" -v re="$re" -v keys="$*" '
+		$0 ~ re {
+			got++
+			nk = split(keys, k, " ")
+			for (i = 1; i <= nk; i++) {
+				v = ""
+				for (f = 1; f <= NF; f++)
+					if (index($f, k[i] "=") == 1)
+						v = substr($f, length(k[i]) + 2)
+				if (v !~ /^[0-9]+(\.[0-9]+)?$/ || v + 0 <= 0)
+					bad = bad " " k[i] "=" v
+			}
+		}
+		END {
+			if (got != want || bad != "") {
+				printf "%d lines (want %d); bad values:%s", got, want, bad
+				exit 1
+			}
+		}' "$OUT"); then
+		ok "$name"
+	else
+		notok "$name" "$msg"
+	fi
+}
+
+echo "TAP version 13"
+if [ ! -x "$BENCH" ] || [ ! -e /dev/knvram/knvtest0 ] ||
+   [ ! -e /dev/knvram/knvtest1 ]; then
+	echo "1..0 # SKIP no knvram_bench or no knvtest0/knvtest1"
+	exit 4
+fi
+echo "1..8"
+
+"$BENCH" -r 3 -n 5 -d 100 -x lat,txn,reader,sync,emerg -l knvtest1 \
+	-t knvtest0,knvtest1 -k 1,16,256 -c knvtest1 -s knvtest1 \
+	>$OUT 2>$OUT.err
+status=$?
+if [ $status = 0 ] && grep -q '^knvram-bench: done figures=[0-9]* errors=0$' $OUT; then
+	ok "knvram_bench runs without error"
+else
+	notok "knvram_bench runs without error" \
+		"exit $status; $(grep -E 'error|done' $OUT $OUT.err | head -n 5 | tr '\n' ' ')"
+fi
+
+missing=
+for row in "1. Latency" "2. Transaction" "3. A reader" "4. Sync" "4b. Emergency" \
+	"5. UBI"; do
+	sed -n '/table begin/,/table end/p' $OUT | grep -q "^$row" ||
+		missing="$missing '$row'"
+done
+if [ -z "$missing" ]; then
+	ok "the table has every section"
+else
+	notok "the table has every section" "missing:$missing"
+fi
+
+# 3 calls (pwrite, pwrite in a transaction, pread) x 4 sizes on knvram,
+# 2 x 4 on tmpfs.
+check "latency figures" 20 '^knvram-bench: lat .*target=(knvram|tmpfs)' \
+	med_ns med_ns_lo med_ns_hi p99_ns max_ns
+check "knvram/tmpfs ratios" 8 '^knvram-bench: ratio .*to=tmpfs' med p99
+# knvtest0 (16 blocks): k=1, k=16 (packed only: it is the whole partition);
+# knvtest1 (256 blocks): k=1, k=16 packed and spread, k=256.
+check "transaction figures" 6 '^knvram-bench: txn .*runs=' ns ns_lo ns_hi
+check "reader figures, idle and busy" 2 '^knvram-bench: reader ' med_ns p99_ns
+check "sync figures: 1 block, 1%, 100%" 3 '^knvram-bench: sync ' \
+	ns fsync_ns written_bytes
+if grep -q '^knvram-bench: emergency status=not-measured' $OUT; then
+	ok "emergency sync figures # SKIP no gpio-sim power-fail line"
+else
+	check "emergency sync figures" 3 '^knvram-bench: emergency ' ns
+fi
+
+if [ $fails != 0 ]; then
+	echo "# knvram_bench output:"
+	sed 's/^/# /' $OUT $OUT.err | head -n 150
+fi
+rm -f $OUT $OUT.err
+[ $fails = 0 ]
