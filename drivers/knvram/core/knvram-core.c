@@ -312,28 +312,37 @@ void knvram_close(struct knvram_handle *h)
 EXPORT_SYMBOL_NS_GPL(knvram_close, KNVRAM);
 
 /*
- * Lock a handle for one call: CLASS(knvram_hlock, hl)(h) yields @h locked,
- * or ERR_PTR(-EAGAIN) for a non-blocking handle whose lock is taken.
+ * Begin one call on a handle: CLASS(knvram_call, hl)(h, write) yields @h
+ * locked, or ERR_PTR(): -EBADF if @write and @h is a reader, -EAGAIN for a
+ * non-blocking handle whose lock is taken, -ENODEV once the partition is
+ * removed. The lock is dropped when @hl goes out of scope.
  */
-static struct knvram_handle *knvram_hlock_get(struct knvram_handle *h)
+static struct knvram_handle *knvram_call_begin(struct knvram_handle *h,
+					       bool write)
 {
+	if (write && !(h->flags & KNVRAM_WRITE))
+		return ERR_PTR(-EBADF);
 	if (h->flags & KNVRAM_NONBLOCK) {
 		if (!mutex_trylock(&h->lock))
 			return ERR_PTR(-EAGAIN);
 	} else {
 		mutex_lock(&h->lock);
 	}
+	if (READ_ONCE(h->part->dead)) {
+		mutex_unlock(&h->lock);
+		return ERR_PTR(-ENODEV);
+	}
 	return h;
 }
 
-static void knvram_hlock_put(struct knvram_handle *h)
+static void knvram_call_end(struct knvram_handle *h)
 {
 	if (!IS_ERR(h))
 		mutex_unlock(&h->lock);
 }
 
-DEFINE_CLASS(knvram_hlock, struct knvram_handle *, knvram_hlock_put(_T),
-	     knvram_hlock_get(h), struct knvram_handle *h)
+DEFINE_CLASS(knvram_call, struct knvram_handle *, knvram_call_end(_T),
+	     knvram_call_begin(h, write), struct knvram_handle *h, bool write)
 
 /*
  * A reader copies the shadow under @publish_lock with page faults off, so
@@ -379,12 +388,10 @@ ssize_t knvram_read_iter(struct knvram_handle *h, struct iov_iter *to,
 
 	if (*pos < 0)
 		return -EINVAL;
-	CLASS(knvram_hlock, hl)(h);
+	CLASS(knvram_call, hl)(h, false);
 	if (IS_ERR(hl))
 		return PTR_ERR(hl);
 
-	if (READ_ONCE(part->dead))
-		return -ENODEV;
 	if (*pos >= part->size || !len)
 		return 0;
 	len = min_t(u64, len, part->size - *pos);
@@ -525,16 +532,12 @@ ssize_t knvram_write_iter(struct knvram_handle *h, struct iov_iter *from,
 	bool implicit = false;
 	int ret;
 
-	if (!(h->flags & KNVRAM_WRITE))
-		return -EBADF;
 	if (*pos < 0)
 		return -EINVAL;
-	CLASS(knvram_hlock, hl)(h);
+	CLASS(knvram_call, hl)(h, true);
 	if (IS_ERR(hl))
 		return PTR_ERR(hl);
 
-	if (READ_ONCE(part->dead))
-		return -ENODEV;
 	if (knvram_frozen(part))
 		return -ESHUTDOWN;
 	if (!len)
@@ -647,14 +650,10 @@ EXPORT_SYMBOL_NS_GPL(knvram_write, KNVRAM);
  */
 int knvram_tbegin(struct knvram_handle *h)
 {
-	if (!(h->flags & KNVRAM_WRITE))
-		return -EBADF;
-	CLASS(knvram_hlock, hl)(h);
+	CLASS(knvram_call, hl)(h, true);
 	if (IS_ERR(hl))
 		return PTR_ERR(hl);
 
-	if (READ_ONCE(h->part->dead))
-		return -ENODEV;
 	if (h->txn)
 		return -EALREADY;
 	h->txn = knvram_txn_alloc();
@@ -680,14 +679,10 @@ int knvram_tcommit(struct knvram_handle *h)
 	struct knvram_partition *part = h->part;
 	int ret;
 
-	if (!(h->flags & KNVRAM_WRITE))
-		return -EBADF;
-	CLASS(knvram_hlock, hl)(h);
+	CLASS(knvram_call, hl)(h, true);
 	if (IS_ERR(hl))
 		return PTR_ERR(hl);
 
-	if (READ_ONCE(part->dead))
-		return -ENODEV;
 	if (!h->txn)
 		return -EINVAL;
 	ret = knvram_publish(part, h->txn, h->flags & KNVRAM_NONBLOCK);
@@ -710,14 +705,10 @@ EXPORT_SYMBOL_NS_GPL(knvram_tcommit, KNVRAM);
  */
 int knvram_tabort(struct knvram_handle *h)
 {
-	if (!(h->flags & KNVRAM_WRITE))
-		return -EBADF;
-	CLASS(knvram_hlock, hl)(h);
+	CLASS(knvram_call, hl)(h, true);
 	if (IS_ERR(hl))
 		return PTR_ERR(hl);
 
-	if (READ_ONCE(h->part->dead))
-		return -ENODEV;
 	if (!h->txn)
 		return -EINVAL;
 	knvram_txn_destroy(h->txn);
@@ -757,13 +748,9 @@ EXPORT_SYMBOL_NS_GPL(knvram_sync, KNVRAM);
  */
 int knvram_setautot(struct knvram_handle *h, bool on)
 {
-	if (!(h->flags & KNVRAM_WRITE))
-		return -EBADF;
-	CLASS(knvram_hlock, hl)(h);
+	CLASS(knvram_call, hl)(h, true);
 	if (IS_ERR(hl))
 		return PTR_ERR(hl);
-	if (READ_ONCE(h->part->dead))
-		return -ENODEV;
 	WRITE_ONCE(h->autot, on);
 	return 0;
 }
