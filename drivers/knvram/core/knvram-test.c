@@ -13,6 +13,7 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/knvram.h>
 #include <linux/knvram-provider.h>
 #include <linux/module.h>
@@ -1451,6 +1452,68 @@ static void kt_emergency_half_published(struct kunit *test)
 	kt_expect_part(test, KT_PART, model, "after a half-published commit");
 }
 
+/*
+ * A backend that cannot write in atomic context is frozen at once by the
+ * emergency sync and synced soon after by the high-priority worker.
+ */
+static void kt_emergency_deferred(struct kunit *test)
+{
+	struct knvram_partition_info info = {
+		.name = "kt-slow0", .size = 4 * KT_BS,
+	};
+	struct knvram_backend_config cfg = { };
+	struct kt_ctx *ctx = test->priv;
+	struct kt_fake *slow = kunit_kzalloc(test, sizeof(*slow), GFP_KERNEL);
+	struct knvram_partition *part;
+	struct knvram_backend *be;
+	struct knvram_handle *w;
+	loff_t pos = 0;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, slow);
+	slow->size = KT_MEDIA;
+	slow->mem = kt_vzalloc(test, KT_MEDIA);
+	cfg.dev = ctx->dev;
+	cfg.name = "kt-slow";
+	cfg.ops = &kt_fake_ops;
+	cfg.priv = slow;
+	cfg.size = KT_MEDIA;
+	cfg.block_size = KT_BS;
+	cfg.write_unit = KT_WU;
+	be = knvram_backend_register(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, be);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_unregister_action,
+							be), 0);
+	part = knvram_partition_create(be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+
+	w = kt_open(test, "kt-slow0", KNVRAM_WRITE);
+	KUNIT_ASSERT_EQ(test, knvram_write(w, "deferred", 8, &pos), 8);
+	KUNIT_ASSERT_EQ(test, knvram_dirty_bytes(part), (u64)KT_BS);
+	slow->writes = 0;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_emergency_end_action,
+							NULL), 0);
+	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
+	/* Frozen now, even though nothing could be written yet. */
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, knvram_write(w, "refused!", 8, &pos),
+			(ssize_t)-ESHUTDOWN);
+
+	/* The worker runs soon; bounded wait, not a timing assertion. */
+	for (i = 0; i < 250 && !atomic64_read(&part->stats.emergency_sync_count);
+	     i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&part->stats.emergency_sync_count),
+			1);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+	KUNIT_EXPECT_GT(test, slow->writes, 0);
+	KUNIT_EXPECT_EQ(test, slow->bad_io, 0);
+	knvram_emergency_end();
+}
+
 /* ------------------------------------------------------------------ */
 /* Removal under open handles */
 
@@ -1941,6 +2004,7 @@ static struct kunit_suite kt_media_suite = {
 static struct kunit_case kt_emergency_cases[] = {
 	KUNIT_CASE(kt_emergency),
 	KUNIT_CASE(kt_emergency_half_published),
+	KUNIT_CASE(kt_emergency_deferred),
 	{}
 };
 
