@@ -24,7 +24,9 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uidgid.h>
 #include <linux/uio.h>
+#include <linux/user_namespace.h>
 #include <linux/workqueue.h>
 
 #include <kunit/visibility.h>
@@ -34,7 +36,7 @@
 #define KNVRAM_MINORS	256
 
 /* Protects the lists of backends and partitions, and partition names. */
-static DEFINE_MUTEX(knvram_lock);
+DEFINE_MUTEX(knvram_lock);
 static LIST_HEAD(knvram_backends);
 /* Every live partition; RCU for the emergency sync, knvram_lock to change. */
 static LIST_HEAD(knvram_partitions);
@@ -46,14 +48,30 @@ static struct workqueue_struct *knvram_wq;
 static void knvram_deferred_sync(struct work_struct *work);
 static DECLARE_WORK(knvram_deferred_work, knvram_deferred_sync);
 
-static char *knvram_devnode(const struct device *dev, umode_t *mode)
+static char *knvram_devnode(const struct device *dev, umode_t *mode,
+			    kuid_t *uid, kgid_t *gid)
 {
+	const struct knvram_partition *part = to_knvram_partition(dev);
+
+	/*
+	 * Runtime partitions carry the owner and mode set in configfs.
+	 * Removing the node asks for its name only.
+	 */
+	if (part->runtime && mode && uid && gid) {
+		*mode = part->mode;
+		*uid = part->uid;
+		*gid = part->gid;
+	}
 	return kasprintf(GFP_KERNEL, "knvram/%s", dev_name(dev));
 }
 
+static const struct device_type knvram_partition_type = {
+	.name = "knvram_partition",
+	.devnode = knvram_devnode,
+};
+
 const struct class knvram_class = {
 	.name = "knvram",
-	.devnode = knvram_devnode,
 	.dev_groups = knvram_groups,
 };
 
@@ -229,8 +247,11 @@ struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
 	mutex_init(&h->lock);
 	h->flags = flags;
 
+	/* Before any partition lock: it takes configfs' locks. */
+	h->pin = knvram_configfs_pin(part);
 	ret = knvram_attach_handle(part, h);
 	if (ret) {
+		knvram_configfs_unpin(h->pin);
 		kfree(h);
 		return ERR_PTR(ret);
 	}
@@ -305,6 +326,7 @@ void knvram_close(struct knvram_handle *h)
 					    ret);
 	}
 
+	knvram_configfs_unpin(h->pin);
 	module_put(h->owner);
 	put_device(&part->dev);
 	kfree(h);
@@ -801,6 +823,7 @@ static void knvram_deferred_sync(struct work_struct *work)
 
 		if (part->be->flags & KNVRAM_BACKEND_NMI_SAFE)
 			continue;
+		atomic64_inc(&part->stats.emergency_sync_deferred);
 		t0 = ktime_get_mono_fast_ns();
 		if (!knvram_sync_part(part, false)) {
 			atomic64_inc(&part->stats.emergency_sync_count);
@@ -901,7 +924,7 @@ static void knvram_partition_release(struct device *dev)
 	kfree(part);
 }
 
-static bool knvram_name_valid(const char *name)
+bool knvram_name_valid(const char *name)
 {
 	size_t i, len = strlen(name);
 
@@ -914,7 +937,7 @@ static bool knvram_name_valid(const char *name)
 	return true;
 }
 
-static struct knvram_partition *knvram_find_locked(const char *name)
+struct knvram_partition *knvram_find_locked(const char *name)
 {
 	struct knvram_partition *part;
 
@@ -958,14 +981,27 @@ u64 knvram_backend_space(struct knvram_backend *be)
 }
 EXPORT_SYMBOL_NS_GPL(knvram_backend_space, KNVRAM);
 
-static int knvram_check_range(struct knvram_backend *be, u64 start, u64 len)
+/* Is [start, start + len) of partition space free for partition @name? */
+static int knvram_check_range(struct knvram_backend *be, const char *name,
+			      u64 start, u64 len)
 {
 	struct knvram_partition *other;
 	u64 end;
+	u32 i;
 
+	lockdep_assert_held(&knvram_lock);
 	if (check_add_overflow(start, len, &end) ||
 	    end > knvram_backend_space(be))
 		return -ENOSPC;
+	/* Runtime partitions: enabled or not, their space is theirs. */
+	for (i = 0; be->label && i < be->label->n; i++) {
+		const struct knvram_label_entry *e = &be->label->e[i];
+		u64 fp = knvram_partition_footprint(be, e->size);
+
+		if (strcmp(e->name, name) && start < e->offset + fp &&
+		    e->offset < end)
+			return -EBUSY;
+	}
 	start += knvram_media_label_size(be);
 	end += knvram_media_label_size(be);
 	list_for_each_entry(other, &be->partitions, be_node)
@@ -995,6 +1031,7 @@ knvram_partition_alloc(struct knvram_backend *be,
 	init_rwsem(&part->publish_lock);
 	device_initialize(&part->dev);
 	part->dev.class = &knvram_class;
+	part->dev.type = &knvram_partition_type;
 	part->dev.parent = be->dev;
 	part->dev.release = knvram_partition_release;
 	/* From here on, put_device() frees everything. */
@@ -1016,16 +1053,23 @@ knvram_partition_alloc(struct knvram_backend *be,
 	return part;
 }
 
-/* Place, load and publish a new partition; put_device() it on failure. */
-static int knvram_partition_add(struct knvram_partition *part, u64 offset)
+/*
+ * Place, load (or, if @fresh, format) and publish a new partition. With
+ * @label, write that label once the partition is on the media and before
+ * it becomes visible, and make it the backend's. On failure the caller
+ * put_device()s @part.
+ */
+static int knvram_partition_add(struct knvram_partition *part, u64 offset,
+				bool fresh, struct knvram_label *label)
 {
 	struct knvram_backend *be = part->be;
+	struct knvram_label *old;
 	int minor, ret;
 
-	guard(mutex)(&knvram_lock);
+	lockdep_assert_held(&knvram_lock);
 	if (knvram_find_locked(part->name))
 		return -EEXIST;
-	ret = knvram_check_range(be, offset, 2 * part->bank_size);
+	ret = knvram_check_range(be, part->name, offset, 2 * part->bank_size);
 	if (ret)
 		return ret;
 	part->offset = knvram_media_label_size(be) + offset;
@@ -1035,12 +1079,27 @@ static int knvram_partition_add(struct knvram_partition *part, u64 offset)
 		return minor;
 	part->dev.devt = MKDEV(MAJOR(knvram_devt), minor);
 
-	ret = knvram_media_load(part);
+	ret = fresh ? knvram_format(part) : knvram_media_load(part);
 	if (ret)
 		return ret;
+	if (label) {
+		ret = knvram_label_store(be, label);
+		if (ret)
+			return ret;
+	}
 	ret = knvram_cdev_add(part);
-	if (ret)
+	if (ret) {
+		/* Put the old label back; if that fails it shows at boot. */
+		if (label && knvram_label_store(be, be->label))
+			dev_err(be->dev, "%s: label of '%s' left on the media\n",
+				be->name, part->name);
 		return ret;
+	}
+	if (label) {
+		old = be->label;
+		be->label = label;
+		kfree(old);
+	}
 
 	list_add_tail(&part->be_node, &be->partitions);
 	list_add_tail_rcu(&part->all_node, &knvram_partitions);
@@ -1076,7 +1135,8 @@ knvram_partition_create(struct knvram_backend *be,
 	part = knvram_partition_alloc(be, info);
 	if (IS_ERR(part))
 		return part;
-	ret = knvram_partition_add(part, info->offset);
+	scoped_guard(mutex, &knvram_lock)
+		ret = knvram_partition_add(part, info->offset, false, NULL);
 	if (ret) {
 		put_device(&part->dev);
 		return ERR_PTR(ret);
@@ -1128,6 +1188,292 @@ void knvram_partition_remove(struct knvram_partition *part)
 	knvram_partition_remove_locked(part);
 }
 EXPORT_SYMBOL_NS_GPL(knvram_partition_remove, KNVRAM);
+
+/* ------------------------------------------------------------------ */
+/* Runtime partitions: created through configfs, kept in the label */
+
+/**
+ * knvram_name_taken() - is a partition name in use anywhere?
+ * @name: Partition name.
+ *
+ * Return: true if a partition of that name exists or a label of any
+ * backend records one.
+ */
+bool knvram_name_taken(const char *name)
+{
+	struct knvram_backend *be;
+
+	lockdep_assert_held(&knvram_lock);
+	if (knvram_find_locked(name))
+		return true;
+	list_for_each_entry(be, &knvram_backends, node)
+		if (be->label && knvram_label_find(be->label, name))
+			return true;
+	return false;
+}
+
+struct knvram_backend *knvram_backend_find(const char *name)
+{
+	struct knvram_backend *be;
+
+	lockdep_assert_held(&knvram_lock);
+	list_for_each_entry(be, &knvram_backends, node)
+		if (!strcmp(be->name, name))
+			return be;
+	return NULL;
+}
+
+/* First fit for @len bytes of partition space, or -ENOSPC. */
+static int knvram_place(struct knvram_backend *be, const char *name, u64 len,
+			u64 *offset)
+{
+	struct knvram_partition *part;
+	u64 best = U64_MAX, cand;
+	u32 i;
+
+	/* Candidates: the start, and the end of every used range. */
+	if (!knvram_check_range(be, name, 0, len))
+		best = 0;
+	list_for_each_entry(part, &be->partitions, be_node) {
+		cand = part->offset + 2 * part->bank_size -
+		       knvram_media_label_size(be);
+		if (cand < best && !knvram_check_range(be, name, cand, len))
+			best = cand;
+	}
+	for (i = 0; i < be->label->n; i++) {
+		const struct knvram_label_entry *e = &be->label->e[i];
+
+		cand = e->offset + knvram_partition_footprint(be, e->size);
+		if (cand < best && !knvram_check_range(be, name, cand, len))
+			best = cand;
+	}
+	if (best == U64_MAX)
+		return -ENOSPC;
+	*offset = best;
+	return 0;
+}
+
+static struct knvram_partition *
+knvram_runtime_alloc(struct knvram_backend *be,
+		     const struct knvram_label_entry *e)
+{
+	struct knvram_partition_info info = {
+		.name = e->name,
+		.size = e->size,
+		.autot = e->flags & KNVRAM_LABEL_AUTOT,
+	};
+	struct knvram_partition *part;
+
+	part = knvram_partition_alloc(be, &info);
+	if (IS_ERR(part))
+		return part;
+	part->runtime = true;
+	part->uid = make_kuid(&init_user_ns, e->uid);
+	part->gid = make_kgid(&init_user_ns, e->gid);
+	part->mode = e->mode & 0777;
+	return part;
+}
+
+/**
+ * knvram_runtime_enable() - create a runtime partition
+ * @be:    Backend.
+ * @tmpl:  Name, size, offset (or %KNVRAM_OFFSET_AUTO), owner, mode, autot.
+ * @fresh: A new partition: placed, formatted and added to the label.
+ *         Otherwise @tmpl names a label entry that is not live; its data
+ *         is loaded and the entry marked enabled.
+ * @partp: Result.
+ *
+ * The label is updated after the partition is on the media and before its
+ * device appears; on any error neither the label nor the media's other
+ * partitions have changed.
+ *
+ * Context: Process context; sleeps. Caller holds knvram_lock.
+ * Return: 0; -EINVAL for a bad name or a size or offset that is not a
+ * non-zero multiple of the block size; -EEXIST if the name is taken;
+ * -ENOSPC if it does not fit or the label is full; -EBUSY if it overlaps
+ * another partition; -EUCLEAN if the backend's label is unreadable, or the
+ * partition's banks are; -ENOENT if there is no such entry (!@fresh);
+ * -ENOMEM; or the backend's error.
+ */
+int knvram_runtime_enable(struct knvram_backend *be,
+			  const struct knvram_label_entry *tmpl, bool fresh,
+			  struct knvram_partition **partp)
+{
+	struct knvram_label *label __free(kfree) = NULL;
+	struct knvram_label_entry *e;
+	struct knvram_partition *part;
+	u64 fp;
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+	if (be->label->err)
+		return be->label->err;
+	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
+	if (!label)
+		return -ENOMEM;
+
+	if (fresh) {
+		if (!knvram_name_valid(tmpl->name))
+			return -EINVAL;
+		if (knvram_name_taken(tmpl->name))
+			return -EEXIST;
+		fp = knvram_partition_footprint(be, tmpl->size);
+		if (!fp)
+			return -EINVAL;
+		if (tmpl->offset != KNVRAM_OFFSET_AUTO &&
+		    tmpl->offset % be->block_size)
+			return -EINVAL;
+		if (label->n == KNVRAM_LABEL_ENTRIES)
+			return -ENOSPC;
+		e = &label->e[label->n++];
+		*e = *tmpl;
+		if (e->offset == KNVRAM_OFFSET_AUTO) {
+			ret = knvram_place(be, e->name, fp, &e->offset);
+			if (ret)
+				return ret;
+		}
+	} else {
+		e = knvram_label_find(label, tmpl->name);
+		if (!e)
+			return -ENOENT;
+	}
+	e->flags |= KNVRAM_LABEL_ENABLED;
+	e->err = 0;
+
+	part = knvram_runtime_alloc(be, e);
+	if (IS_ERR(part))
+		return PTR_ERR(part);
+	ret = knvram_partition_add(part, e->offset, fresh, label);
+	if (ret) {
+		put_device(&part->dev);
+		return ret;
+	}
+	retain_and_null_ptr(label);
+	*partp = part;
+	return 0;
+}
+
+/**
+ * knvram_runtime_disable() - remove a runtime partition
+ * @part:  A runtime partition.
+ * @erase: Remove its label entry: its data is gone. Otherwise the entry
+ *         stays, marked disabled, and the data stays on the media.
+ *
+ * Context: Process context; sleeps. Caller holds knvram_lock.
+ * Return: 0; -EBUSY if the partition is open; -EUCLEAN, -ENOMEM or the
+ * backend's error if the label could not be written: the partition is
+ * then still there.
+ */
+int knvram_runtime_disable(struct knvram_partition *part, bool erase)
+{
+	struct knvram_backend *be = part->be;
+	struct knvram_label *label, *old;
+	struct knvram_label_entry *e;
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
+	if (!label)
+		return -ENOMEM;
+	e = knvram_label_find(label, part->name);
+	if (WARN_ON_ONCE(!e)) {
+		kfree(label);
+		return -ENOENT;
+	}
+	if (erase) {
+		memmove(e, e + 1, (u8 *)&label->e[label->n] - (u8 *)(e + 1));
+		label->n--;
+	} else {
+		e->flags &= ~KNVRAM_LABEL_ENABLED;
+	}
+
+	/* No new handle from here on; none may be open. */
+	scoped_guard(mutex, &part->lock) {
+		if (part->nhandles) {
+			kfree(label);
+			return -EBUSY;
+		}
+		WRITE_ONCE(part->dead, true);
+	}
+	ret = knvram_label_store(be, label);
+	if (ret) {
+		scoped_guard(mutex, &part->lock)
+			WRITE_ONCE(part->dead, false);
+		kfree(label);
+		return ret;
+	}
+	old = be->label;
+	be->label = label;
+	kfree(old);
+	knvram_partition_remove_locked(part);
+	return 0;
+}
+
+/**
+ * knvram_runtime_forget() - erase the label entry of a partition not live
+ * @be:   Backend.
+ * @name: Partition name.
+ *
+ * Context: Process context; sleeps. Caller holds knvram_lock.
+ * Return: 0; -ENOENT if there is no such entry; -EBUSY if the partition is
+ * live; -EUCLEAN, -ENOMEM or the backend's error.
+ */
+int knvram_runtime_forget(struct knvram_backend *be, const char *name)
+{
+	struct knvram_label *label __free(kfree) = NULL;
+	struct knvram_label_entry *e;
+	struct knvram_label *old;
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+	if (knvram_find_locked(name))
+		return -EBUSY;
+	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
+	if (!label)
+		return -ENOMEM;
+	e = knvram_label_find(label, name);
+	if (!e)
+		return -ENOENT;
+	memmove(e, e + 1, (u8 *)&label->e[label->n] - (u8 *)(e + 1));
+	label->n--;
+	ret = knvram_label_store(be, label);
+	if (ret)
+		return ret;
+	old = be->label;
+	be->label = no_free_ptr(label);
+	kfree(old);
+	return 0;
+}
+
+/* At registration: bring back the enabled runtime partitions. */
+static void knvram_restore_runtime(struct knvram_backend *be)
+{
+	u32 i;
+
+	guard(mutex)(&knvram_lock);
+	for (i = 0; i < be->label->n; i++) {
+		struct knvram_label_entry *e = &be->label->e[i];
+		struct knvram_partition *part;
+		int ret = -EINVAL;
+
+		if (!(e->flags & KNVRAM_LABEL_ENABLED))
+			continue;
+		if (knvram_name_valid(e->name) &&
+		    !(e->offset % be->block_size)) {
+			part = knvram_runtime_alloc(be, e);
+			ret = PTR_ERR_OR_ZERO(part);
+			if (!ret)
+				ret = knvram_partition_add(part, e->offset,
+							   false, NULL);
+			if (ret && !IS_ERR(part))
+				put_device(&part->dev);
+		}
+		e->err = ret;
+		if (ret)
+			dev_err(be->dev, "%s: runtime partition '%s' not restored: %pe\n",
+				be->name, e->name, ERR_PTR(ret));
+	}
+}
 
 /* ------------------------------------------------------------------ */
 /* Backends */
@@ -1184,6 +1530,7 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	u32 bs = config->block_size ?: KNVRAM_DEFAULT_BLOCK;
 	u32 wu = config->write_unit ?: 1;
 	struct knvram_backend *be, *other;
+	int ret;
 
 	if (!config->dev || !config->name || !config->ops ||
 	    !config->ops->read || !config->ops->write ||
@@ -1226,7 +1573,18 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 		list_add_tail(&be->node, &knvram_backends);
 	}
 
+	/*
+	 * Fixed partitions first: the board's description wins over a
+	 * runtime partition that a changed devicetree now overlaps.
+	 */
 	knvram_add_of_partitions(be);
+	ret = knvram_label_load(be);
+	if (ret) {
+		knvram_backend_unregister(be);
+		return ERR_PTR(ret);
+	}
+	knvram_restore_runtime(be);
+	knvram_configfs_backend_add(be);
 	return be;
 }
 EXPORT_SYMBOL_NS_GPL(__knvram_backend_register, KNVRAM);
@@ -1243,6 +1601,8 @@ void knvram_backend_unregister(struct knvram_backend *be)
 {
 	struct knvram_partition *part, *tmp;
 
+	/* Its configfs items go offline; this takes configfs' locks. */
+	knvram_configfs_backend_del(be);
 	scoped_guard(mutex, &knvram_lock) {
 		list_for_each_entry_safe(part, tmp, &be->partitions, be_node)
 			knvram_partition_remove_locked(part);
@@ -1250,6 +1610,7 @@ void knvram_backend_unregister(struct knvram_backend *be)
 	}
 	/* A deferred emergency sync may still be walking the old list. */
 	flush_work(&knvram_deferred_work);
+	kfree(be->label);
 	kfree(be->name);
 	kfree(be);
 }
@@ -1301,8 +1662,13 @@ static int __init knvram_init(void)
 	ret = class_register(&knvram_class);
 	if (ret)
 		goto err_chrdev;
+	ret = knvram_configfs_init();
+	if (ret)
+		goto err_class;
 	return 0;
 
+err_class:
+	class_unregister(&knvram_class);
 err_chrdev:
 	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
 err_wq:
@@ -1312,6 +1678,7 @@ err_wq:
 
 static void __exit knvram_exit(void)
 {
+	knvram_configfs_exit();
 	irq_work_sync(&knvram_deferred_irq_work);
 	flush_work(&knvram_deferred_work);
 	class_unregister(&knvram_class);

@@ -47,9 +47,55 @@
 #define KNVRAM_MAX_WRITE_UNIT	64
 /* The label area at the start of every backend: two banks of this size. */
 #define KNVRAM_LABEL_BANK	4096
+/* Runtime partitions a label holds (knvram-label.c). */
+#define KNVRAM_LABEL_ENTRIES	63
+#define KNVRAM_LABEL_AUTOT	BIT(0)
+#define KNVRAM_LABEL_ENABLED	BIT(1)
+/* knvram_label_entry.offset: let the core place the partition. */
+#define KNVRAM_OFFSET_AUTO	U64_MAX
 
 /* In @pubstate: the partition refuses changes (power is failing). */
 #define KNVRAM_FROZEN		1UL
+
+struct config_item;
+
+/**
+ * struct knvram_label_entry - a runtime partition, as the label records it
+ * @name:   Partition name.
+ * @offset: Byte offset in the backend's partition space.
+ * @size:   Usable bytes.
+ * @uid:    Owner of /dev/knvram/<name> (initial user namespace).
+ * @gid:    Group of /dev/knvram/<name> (initial user namespace).
+ * @mode:   Permission bits of /dev/knvram/<name>.
+ * @flags:  %KNVRAM_LABEL_AUTOT (default autot), %KNVRAM_LABEL_ENABLED
+ *          (created at boot).
+ * @err:    Not on the media: why an enabled entry is not live.
+ */
+struct knvram_label_entry {
+	char name[KNVRAM_NAME_MAX + 1];
+	u64 offset;
+	u64 size;
+	u32 uid;
+	u32 gid;
+	u16 mode;
+	u16 flags;
+	int err;
+};
+
+/**
+ * struct knvram_label - the runtime partitions of a backend
+ * @gen: Generation of the label on the media (0: none yet).
+ * @err: -EUCLEAN if the media's label is unreadable: no runtime partition
+ *       is restored or created.
+ * @n:   Entries in use.
+ * @e:   Entries.
+ */
+struct knvram_label {
+	u64 gen;
+	int err;
+	u32 n;
+	struct knvram_label_entry e[KNVRAM_LABEL_ENTRIES];
+};
 
 /**
  * struct knvram_backend - a registered backend (private to the core)
@@ -64,6 +110,7 @@
  * @flags:      %KNVRAM_BACKEND_NMI_SAFE.
  * @node:       Entry in the list of backends.
  * @partitions: Its partitions, under knvram_lock.
+ * @label:      Its runtime partitions, under knvram_lock.
  */
 struct knvram_backend {
 	struct device *dev;
@@ -77,6 +124,7 @@ struct knvram_backend {
 	unsigned int flags;
 	struct list_head node;
 	struct list_head partitions;
+	struct knvram_label *label;
 };
 
 /**
@@ -88,6 +136,9 @@ struct knvram_backend {
  * @sync_errors:            Syncs that failed.
  * @emergency_sync_count:   Emergency syncs of this partition.
  * @emergency_sync_last_ns: Duration of the last one.
+ * @emergency_sync_deferred: Emergency syncs that could not run where the
+ *                          power failure was signalled (the backend is not
+ *                          NMI-safe) and ran in a high-priority worker.
  * @commit_count:           Published transactions (plain writes included).
  * @abort_count:            Aborted transactions.
  *
@@ -101,6 +152,7 @@ struct knvram_stats {
 	atomic64_t sync_errors;
 	atomic64_t emergency_sync_count;
 	atomic64_t emergency_sync_last_ns;
+	atomic64_t emergency_sync_deferred;
 	atomic64_t commit_count;
 	atomic64_t abort_count;
 };
@@ -135,6 +187,11 @@ struct knvram_stats {
  * @nhandles:     Open handles.
  * @dead:         Removed: every call fails with -ENODEV.
  * @autot:        Default autot of new handles.
+ * @runtime:      Created through configfs; recorded in the backend's label.
+ * @uid:          Owner of the device node.
+ * @gid:          Group of the device node.
+ * @mode:         Permission bits of the device node; 0 for the default.
+ * @item:         Its configfs item, if any, under @lock: new handles pin it.
  * @be_node:      Entry in the backend's list of partitions.
  * @all_node:     Entry in the RCU list the emergency sync walks.
  * @stats:        Statistics.
@@ -165,6 +222,11 @@ struct knvram_partition {
 	unsigned int nhandles;
 	bool dead;
 	bool autot;
+	bool runtime;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	struct config_item *item;
 	struct list_head be_node;
 	struct list_head all_node;
 	struct knvram_stats stats;
@@ -192,6 +254,7 @@ struct knvram_txn {
  * @autot: Automatic transactions.
  * @lock:  Serialises the calls made on this handle.
  * @txn:   The open transaction, or NULL.
+ * @pin:   The configfs item this handle pins, or NULL.
  */
 struct knvram_handle {
 	struct knvram_partition *part;
@@ -201,9 +264,11 @@ struct knvram_handle {
 	/* serialises the calls made on this handle */
 	struct mutex lock;
 	struct knvram_txn *txn;
+	struct config_item *pin;
 };
 
 /* core */
+extern struct mutex knvram_lock;
 extern const struct class knvram_class;
 struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
 					    unsigned int flags);
@@ -214,12 +279,38 @@ ssize_t knvram_write_iter(struct knvram_handle *h, struct iov_iter *from,
 u64 knvram_dirty_bytes(struct knvram_partition *part);
 int knvram_handle_check(struct knvram_handle *h);
 
+/* runtime partitions (under knvram_lock) */
+bool knvram_name_valid(const char *name);
+bool knvram_name_taken(const char *name);
+struct knvram_partition *knvram_find_locked(const char *name);
+struct knvram_backend *knvram_backend_find(const char *name);
+int knvram_runtime_enable(struct knvram_backend *be,
+			  const struct knvram_label_entry *tmpl, bool fresh,
+			  struct knvram_partition **partp);
+int knvram_runtime_disable(struct knvram_partition *part, bool erase);
+int knvram_runtime_forget(struct knvram_backend *be, const char *name);
+
+/* label */
+int knvram_label_load(struct knvram_backend *be);
+int knvram_label_store(struct knvram_backend *be, struct knvram_label *new);
+struct knvram_label_entry *knvram_label_find(struct knvram_label *l,
+					     const char *name);
+
+/* configfs */
+int knvram_configfs_init(void);
+void knvram_configfs_exit(void);
+void knvram_configfs_backend_add(struct knvram_backend *be);
+void knvram_configfs_backend_del(struct knvram_backend *be);
+struct config_item *knvram_configfs_pin(struct knvram_partition *part);
+void knvram_configfs_unpin(struct config_item *item);
+
 /* media format */
 int knvram_bank_size(u64 size, u32 bs, u64 *bank_size);
 int knvram_media_geometry(struct knvram_partition *part);
 int knvram_media_alloc(struct knvram_partition *part);
 void knvram_media_free(struct knvram_partition *part);
 int knvram_media_load(struct knvram_partition *part);
+int knvram_format(struct knvram_partition *part);
 int knvram_media_sync(struct knvram_partition *part, struct knvram_txn *txn,
 		      bool emergency);
 u64 knvram_media_label_size(const struct knvram_backend *be);

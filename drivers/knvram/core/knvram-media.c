@@ -451,12 +451,18 @@ static int knvram_format_bank(struct knvram_partition *part, unsigned int bank)
 	return ret ?: knvram_media_flush(part);
 }
 
-/*
- * Fresh media: both banks hold zeroes, as generations 0 and 1. Once a
- * format is complete no header is ever blank again, which is how
- * knvram_media_load() tells an interrupted format from damage.
+/**
+ * knvram_format() - write an empty partition over whatever the media holds
+ * @part: A partition not yet visible to anyone.
+ *
+ * Both banks get zeroes, as generations 0 and 1. Once a format is complete
+ * no header is ever blank again, which is how knvram_media_load() tells an
+ * interrupted format from damage.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0 or the backend's error.
  */
-static int knvram_format(struct knvram_partition *part)
+int knvram_format(struct knvram_partition *part)
 {
 	u32 zcrc;
 	unsigned long blk;

@@ -88,6 +88,7 @@ KNVRAM_STAT_ATTR(sync_max_ns);
 KNVRAM_STAT_ATTR(sync_errors);
 KNVRAM_STAT_ATTR(emergency_sync_count);
 KNVRAM_STAT_ATTR(emergency_sync_last_ns);
+KNVRAM_STAT_ATTR(emergency_sync_deferred);
 KNVRAM_STAT_ATTR(commit_count);
 KNVRAM_STAT_ATTR(abort_count);
 
@@ -103,6 +104,7 @@ static struct attribute *knvram_attrs[] = {
 	&knvram_stat_sync_errors.attr.attr,
 	&knvram_stat_emergency_sync_count.attr.attr,
 	&knvram_stat_emergency_sync_last_ns.attr.attr,
+	&knvram_stat_emergency_sync_deferred.attr.attr,
 	&knvram_stat_commit_count.attr.attr,
 	&knvram_stat_abort_count.attr.attr,
 	NULL

@@ -16,6 +16,15 @@
  *                                      same, "mixed" otherwise
  *   knvramctl txn NAME OFFSET TEXT...  write the TEXTs one after the other
  *                                      in one transaction and commit
+ *   knvramctl put FILE VALUE           write VALUE and a newline to FILE
+ *                                      (a sysfs or configfs attribute) in
+ *                                      one write(); on failure print
+ *                                      "knvramctl: FILE: STRERROR", exit 1
+ *   knvramctl ubi rmvol UBI VOLID      remove volume VOLID of /dev/ubiUBI
+ *   knvramctl ubi detach UBI           detach UBI device UBI
+ *   knvramctl ubi attach MTD           attach MTD device MTD to UBI
+ *                                      (busybox has no UBI tools); print
+ *                                      "ok" or "error ERRNO (TEXT)"
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +35,7 @@
 #include <unistd.h>
 
 #include <linux/knvram.h>
+#include <mtd/ubi-user.h>
 
 static int open_part(const char *name, int flags)
 {
@@ -127,6 +137,46 @@ static int cmd_check(const char *name)
 	return 0;
 }
 
+/*
+ * The UBI ioctls that ubirmvol, ubidetach and ubiattach would issue: @num
+ * is the UBI device (rmvol, detach) or the MTD device (attach).
+ */
+static int cmd_ubi(const char *op, int num, int vol)
+{
+	char path[64];
+	int fd, ret;
+
+	if (!strcmp(op, "rmvol")) {
+		__s32 vol_id = vol;
+
+		snprintf(path, sizeof(path), "/dev/ubi%d", num);
+		fd = open(path, O_RDONLY);
+		ret = fd < 0 ? -1 : ioctl(fd, UBI_IOCRMVOL, &vol_id);
+	} else if (!strcmp(op, "detach")) {
+		__s32 ubi_num = num;
+
+		fd = open("/dev/ubi_ctrl", O_RDONLY);
+		ret = fd < 0 ? -1 : ioctl(fd, UBI_IOCDET, &ubi_num);
+	} else if (!strcmp(op, "attach")) {
+		struct ubi_attach_req req = {
+			.ubi_num = UBI_DEV_NUM_AUTO,
+			.mtd_num = num,
+		};
+
+		fd = open("/dev/ubi_ctrl", O_RDONLY);
+		ret = fd < 0 ? -1 : ioctl(fd, UBI_IOCATT, &req);
+	} else {
+		fprintf(stderr, "knvramctl: unknown ubi operation %s\n", op);
+		return 2;
+	}
+	if (ret < 0) {
+		printf("error %d (%s)\n", errno, strerror(errno));
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -178,11 +228,31 @@ int main(int argc, char **argv)
 			die("TCOMMIT");
 		return close(fd) ? 1 : 0;
 	}
+	if (!strcmp(cmd, "put") && argc == 4) {
+		char buf[256];
+		int len = snprintf(buf, sizeof(buf), "%s\n", argv[3]);
+
+		if (len < 0 || len >= (int)sizeof(buf)) {
+			fprintf(stderr, "knvramctl: value too long\n");
+			return 2;
+		}
+		fd = open(argv[2], O_WRONLY);
+		if (fd < 0 || write(fd, buf, len) != len || close(fd))
+			die(argv[2]);
+		return 0;
+	}
+	if (!strcmp(cmd, "ubi") && argc == 5 && !strcmp(argv[2], "rmvol"))
+		return cmd_ubi(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (!strcmp(cmd, "ubi") && argc == 4 && strcmp(argv[2], "rmvol"))
+		return cmd_ubi(argv[2], atoi(argv[3]), 0);
 	fprintf(stderr,
 		"usage: knvramctl write|hold NAME OFFSET TEXT\n"
 		"       knvramctl read NAME OFFSET LEN\n"
 		"       knvramctl fill NAME BYTE [COUNT]\n"
 		"       knvramctl check NAME\n"
-		"       knvramctl txn NAME OFFSET TEXT...\n");
+		"       knvramctl txn NAME OFFSET TEXT...\n"
+		"       knvramctl put FILE VALUE\n"
+		"       knvramctl ubi rmvol UBI VOLID\n"
+		"       knvramctl ubi detach|attach NUM\n");
 	return 2;
 }

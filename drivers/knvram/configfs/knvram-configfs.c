@@ -1,0 +1,807 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * knvram configfs: runtime partitions, created by an admin with mkdir.
+ *
+ *   /sys/kernel/config/knvram/<backend>/     one group per backend
+ *       block_size, space, layout           (read-only)
+ *       <name>/                             mkdir: a partition
+ *           size, offset, autot,            (read-write until the
+ *           uid, gid, mode                   partition is on the media)
+ *           enable                          1: create /dev/knvram/<name>
+ *           state, footprint                (read-only)
+ *
+ * Enabled partitions are recorded in the backend's label (knvram-label.c)
+ * and come back at the next boot before userspace runs, without an item.
+ * mkdir of such a partition's name binds a new item to it ("adopts" it):
+ * its attributes then show it, and rmdir removes it.
+ *
+ * Everything here runs under knvram_lock; configfs' own locks come first.
+ * See Documentation/admin-guide/knvram.rst.
+ */
+
+#include <linux/cleanup.h>
+#include <linux/configfs.h>
+#include <linux/kstrtox.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
+
+#include "../core/knvram-internal.h"
+
+/**
+ * struct knvram_cfs_backend - /sys/kernel/config/knvram/<backend>
+ * @group: The group. It outlives its backend, offline, so that items the
+ *         admin made are kept when a backend is unbound and bound again.
+ * @be:    The backend, or NULL while it is not registered.
+ * @items: Its items.
+ * @node:  Entry in knvram_cfs_backends.
+ */
+struct knvram_cfs_backend {
+	struct config_group group;
+	struct knvram_backend *be;
+	struct list_head items;
+	struct list_head node;
+};
+
+/**
+ * struct knvram_cfs_part - /sys/kernel/config/knvram/<backend>/<name>
+ * @item:     The item.
+ * @cbe:      Its backend group.
+ * @e:        What the admin set (or, adopted, what the label holds).
+ * @on_media: The backend's label has an entry of this name, made by
+ *            this item or adopted: size, offset and the rest are fixed.
+ * @part:     The partition while it is live.
+ * @owner:    The backend's module, held while @part is set.
+ * @node:     Entry in @cbe->items.
+ */
+struct knvram_cfs_part {
+	struct config_item item;
+	struct knvram_cfs_backend *cbe;
+	struct knvram_label_entry e;
+	bool on_media;
+	struct knvram_partition *part;
+	struct module *owner;
+	struct list_head node;
+};
+
+/* Backend groups, under knvram_lock; removed at module exit only. */
+static LIST_HEAD(knvram_cfs_backends);
+
+static struct configfs_subsystem knvram_cfs_subsys;
+
+static inline struct knvram_cfs_part *to_cfs_part(struct config_item *item)
+{
+	return container_of(item, struct knvram_cfs_part, item);
+}
+
+static inline struct knvram_cfs_backend *to_cfs_backend(struct config_item *item)
+{
+	return container_of(to_config_group(item), struct knvram_cfs_backend,
+			    group);
+}
+
+static struct knvram_cfs_part *knvram_cfs_find_item(const char *name)
+{
+	struct knvram_cfs_backend *cbe;
+	struct knvram_cfs_part *p;
+
+	list_for_each_entry(cbe, &knvram_cfs_backends, node)
+		list_for_each_entry(p, &cbe->items, node)
+			if (!strcmp(p->e.name, name))
+				return p;
+	return NULL;
+}
+
+/* Bind @p to its live partition: pin the backend module, let opens pin @p. */
+static void knvram_cfs_bind(struct knvram_cfs_part *p,
+			    struct knvram_partition *part)
+{
+	struct module *owner = part->be->owner;
+
+	/* The backend is registered, so its module is live or loading. */
+	if (!try_module_get(owner))
+		return;
+	p->owner = owner;
+	p->part = part;
+	scoped_guard(mutex, &part->lock)
+		part->item = &p->item;
+}
+
+static void knvram_cfs_unbind(struct knvram_cfs_part *p)
+{
+	if (!p->part)
+		return;
+	scoped_guard(mutex, &p->part->lock)
+		p->part->item = NULL;
+	p->part = NULL;
+	module_put(p->owner);
+	p->owner = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Partition items */
+
+/* Size, offset and the rest can change only before the first enable. */
+static int knvram_cfs_settable(struct knvram_cfs_part *p)
+{
+	lockdep_assert_held(&knvram_lock);
+	return p->part || p->on_media ? -EBUSY : 0;
+}
+
+static ssize_t knvram_cfs_size_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	return sysfs_emit(page, "%llu\n", p->e.size);
+}
+
+static ssize_t knvram_cfs_size_store(struct config_item *item,
+				     const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	struct knvram_backend *be;
+	char *end;
+	u64 size;
+	int ret;
+
+	size = memparse(page, &end);
+	if (end == page || (*end && *end != '\n') || !size)
+		return -EINVAL;
+
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	be = p->cbe->be;
+	if (!be)
+		return -ENODEV;
+	if (size % be->block_size)
+		return -EINVAL;
+	if (!knvram_partition_footprint(be, size) ||
+	    knvram_partition_footprint(be, size) > knvram_backend_space(be))
+		return -ENOSPC;
+	p->e.size = size;
+	return count;
+}
+
+static ssize_t knvram_cfs_offset_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	if (p->e.offset == KNVRAM_OFFSET_AUTO)
+		return sysfs_emit(page, "auto\n");
+	return sysfs_emit(page, "%llu\n", p->e.offset);
+}
+
+static ssize_t knvram_cfs_offset_store(struct config_item *item,
+				       const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	struct knvram_backend *be;
+	u64 offset = KNVRAM_OFFSET_AUTO;
+	char *end;
+	int ret;
+
+	if (!sysfs_streq(page, "auto")) {
+		offset = memparse(page, &end);
+		if (end == page || (*end && *end != '\n'))
+			return -EINVAL;
+	}
+
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	be = p->cbe->be;
+	if (!be)
+		return -ENODEV;
+	if (offset != KNVRAM_OFFSET_AUTO) {
+		if (offset % be->block_size)
+			return -EINVAL;
+		if (offset >= knvram_backend_space(be))
+			return -ENOSPC;
+	}
+	p->e.offset = offset;
+	return count;
+}
+
+static ssize_t knvram_cfs_autot_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	return sysfs_emit(page, "%d\n", !!(p->e.flags & KNVRAM_LABEL_AUTOT));
+}
+
+static ssize_t knvram_cfs_autot_store(struct config_item *item,
+				      const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(page, &on);
+	if (ret)
+		return ret;
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	if (on)
+		p->e.flags |= KNVRAM_LABEL_AUTOT;
+	else
+		p->e.flags &= ~KNVRAM_LABEL_AUTOT;
+	return count;
+}
+
+static ssize_t knvram_cfs_uid_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	return sysfs_emit(page, "%u\n", p->e.uid);
+}
+
+static ssize_t knvram_cfs_uid_store(struct config_item *item,
+				    const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	u32 uid;
+	int ret;
+
+	ret = kstrtou32(page, 10, &uid);
+	if (ret)
+		return ret;
+	if (!uid_valid(make_kuid(&init_user_ns, uid)))
+		return -EINVAL;
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	p->e.uid = uid;
+	return count;
+}
+
+static ssize_t knvram_cfs_gid_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	return sysfs_emit(page, "%u\n", p->e.gid);
+}
+
+static ssize_t knvram_cfs_gid_store(struct config_item *item,
+				    const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	u32 gid;
+	int ret;
+
+	ret = kstrtou32(page, 10, &gid);
+	if (ret)
+		return ret;
+	if (!gid_valid(make_kgid(&init_user_ns, gid)))
+		return -EINVAL;
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	p->e.gid = gid;
+	return count;
+}
+
+static ssize_t knvram_cfs_mode_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	return sysfs_emit(page, "%04o\n", p->e.mode);
+}
+
+static ssize_t knvram_cfs_mode_store(struct config_item *item,
+				     const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	u16 mode;
+	int ret;
+
+	ret = kstrtou16(page, 8, &mode);
+	if (ret)
+		return ret;
+	if (mode & ~0777)
+		return -EINVAL;
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	p->e.mode = mode;
+	return count;
+}
+
+static ssize_t knvram_cfs_enable_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	return sysfs_emit(page, "%d\n", !!p->part);
+}
+
+static ssize_t knvram_cfs_enable_store(struct config_item *item,
+				       const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	struct knvram_partition *part, *live;
+	struct knvram_backend *be;
+	bool on;
+	int ret;
+
+	ret = kstrtobool(page, &on);
+	if (ret)
+		return ret;
+
+	guard(mutex)(&knvram_lock);
+	be = p->cbe->be;
+	if (!be)
+		return -ENODEV;
+	if (on == !!p->part)
+		return count;
+
+	if (on) {
+		if (!p->e.size)
+			return -EINVAL;
+		ret = knvram_runtime_enable(be, &p->e, !p->on_media, &part);
+		if (ret)
+			return ret;
+		p->on_media = true;
+		if (p->e.offset == KNVRAM_OFFSET_AUTO)
+			p->e.offset = part->offset - knvram_media_label_size(be);
+		knvram_cfs_bind(p, part);
+		return count;
+	}
+
+	/* Keep the item bound until the partition is gone for sure. */
+	live = p->part;
+	knvram_cfs_unbind(p);
+	ret = knvram_runtime_disable(live, false);
+	if (ret) {
+		knvram_cfs_bind(p, live);
+		return ret;
+	}
+	return count;
+}
+
+static const char *knvram_cfs_state(struct knvram_cfs_part *p,
+				    const struct knvram_label_entry **ep)
+{
+	struct knvram_backend *be = p->cbe->be;
+	const struct knvram_label_entry *e;
+
+	*ep = NULL;
+	if (!be)
+		return "offline";
+	if (p->part)
+		return "live";
+	if (!p->on_media)
+		return "pending";
+	e = knvram_label_find(be->label, p->e.name);
+	if (e && (e->flags & KNVRAM_LABEL_ENABLED) && e->err) {
+		*ep = e;
+		return "failed";
+	}
+	return "disabled";
+}
+
+static ssize_t knvram_cfs_state_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	const struct knvram_label_entry *e;
+	const char *state;
+
+	guard(mutex)(&knvram_lock);
+	state = knvram_cfs_state(p, &e);
+	if (e)
+		return sysfs_emit(page, "%s %pe\n", state, ERR_PTR(e->err));
+	return sysfs_emit(page, "%s\n", state);
+}
+
+static ssize_t knvram_cfs_footprint_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	struct knvram_backend *be;
+
+	guard(mutex)(&knvram_lock);
+	be = p->cbe->be;
+	return sysfs_emit(page, "%llu\n", be && p->e.size ?
+			  knvram_partition_footprint(be, p->e.size) : 0);
+}
+
+CONFIGFS_ATTR(knvram_cfs_, size);
+CONFIGFS_ATTR(knvram_cfs_, offset);
+CONFIGFS_ATTR(knvram_cfs_, autot);
+CONFIGFS_ATTR(knvram_cfs_, uid);
+CONFIGFS_ATTR(knvram_cfs_, gid);
+CONFIGFS_ATTR(knvram_cfs_, mode);
+CONFIGFS_ATTR(knvram_cfs_, enable);
+CONFIGFS_ATTR_RO(knvram_cfs_, state);
+CONFIGFS_ATTR_RO(knvram_cfs_, footprint);
+
+static struct configfs_attribute *knvram_cfs_part_attrs[] = {
+	&knvram_cfs_attr_size,
+	&knvram_cfs_attr_offset,
+	&knvram_cfs_attr_autot,
+	&knvram_cfs_attr_uid,
+	&knvram_cfs_attr_gid,
+	&knvram_cfs_attr_mode,
+	&knvram_cfs_attr_enable,
+	&knvram_cfs_attr_state,
+	&knvram_cfs_attr_footprint,
+	NULL
+};
+
+static void knvram_cfs_part_release(struct config_item *item)
+{
+	kfree(to_cfs_part(item));
+}
+
+static struct configfs_item_operations knvram_cfs_part_ops = {
+	.release = knvram_cfs_part_release,
+};
+
+static const struct config_item_type knvram_cfs_part_type = {
+	.ct_item_ops = &knvram_cfs_part_ops,
+	.ct_attrs = knvram_cfs_part_attrs,
+	.ct_owner = THIS_MODULE,
+};
+
+/*
+ * Adopt the runtime partition @e: a new item shows it, and its rmdir
+ * removes it. Refused while the partition is open: those handles would
+ * not pin the item, and rmdir could not then be refused.
+ */
+static int knvram_cfs_adopt(struct knvram_cfs_part *p,
+			    struct knvram_backend *be,
+			    const struct knvram_label_entry *e)
+{
+	struct knvram_partition *part = knvram_find_locked(e->name);
+
+	if (part) {
+		scoped_guard(mutex, &part->lock)
+			if (part->nhandles)
+				return -EBUSY;
+		knvram_cfs_bind(p, part);
+	}
+	p->e = *e;
+	p->e.err = 0;
+	p->on_media = true;
+	return 0;
+}
+
+static struct config_item *
+knvram_cfs_make_item(struct config_group *group, const char *name)
+{
+	struct knvram_cfs_backend *cbe = to_cfs_backend(&group->cg_item);
+	struct knvram_cfs_part *p __free(kfree) = NULL;
+	const struct knvram_label_entry *e;
+	struct knvram_backend *be;
+	int ret;
+
+	if (strlen(name) > KNVRAM_NAME_MAX)
+		return ERR_PTR(-ENAMETOOLONG);
+	if (!knvram_name_valid(name))
+		return ERR_PTR(-EINVAL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	strscpy(p->e.name, name);
+	p->e.offset = KNVRAM_OFFSET_AUTO;
+	p->e.mode = 0600;
+	p->cbe = cbe;
+
+	guard(mutex)(&knvram_lock);
+	be = cbe->be;
+	if (!be)
+		return ERR_PTR(-ENODEV);
+	if (knvram_cfs_find_item(name))
+		return ERR_PTR(-EEXIST);
+	e = knvram_label_find(be->label, name);
+	if (e) {
+		ret = knvram_cfs_adopt(p, be, e);
+		if (ret)
+			return ERR_PTR(ret);
+	} else if (knvram_name_taken(name)) {
+		return ERR_PTR(-EEXIST);
+	}
+	config_item_init_type_name(&p->item, name, &knvram_cfs_part_type);
+	list_add_tail(&p->node, &cbe->items);
+	return &no_free_ptr(p)->item;
+}
+
+static void knvram_cfs_drop_item(struct config_group *group,
+				 struct config_item *item)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	struct knvram_backend *be;
+	int ret = 0;
+
+	scoped_guard(mutex, &knvram_lock) {
+		be = p->cbe->be;
+		list_del(&p->node);
+		if (p->part) {
+			struct knvram_partition *live = p->part;
+
+			knvram_cfs_unbind(p);
+			ret = knvram_runtime_disable(live, true);
+		} else if (p->on_media && be) {
+			ret = knvram_runtime_forget(be, p->e.name);
+		}
+		/*
+		 * rmdir cannot fail: a partition that could not be erased
+		 * stays on the media (and live, if it was), as after a boot.
+		 */
+		if (ret && ret != -ENOENT)
+			dev_warn(be->dev, "%s: partition '%s' kept: %pe\n",
+				 be->name, p->e.name, ERR_PTR(ret));
+	}
+	config_item_put(item);
+}
+
+/* ------------------------------------------------------------------ */
+/* Backend groups */
+
+static ssize_t knvram_cfs_block_size_show(struct config_item *item,
+					  char *page)
+{
+	struct knvram_cfs_backend *cbe = to_cfs_backend(item);
+
+	guard(mutex)(&knvram_lock);
+	if (!cbe->be)
+		return -ENODEV;
+	return sysfs_emit(page, "%u\n", cbe->be->block_size);
+}
+
+static ssize_t knvram_cfs_space_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_backend *cbe = to_cfs_backend(item);
+
+	guard(mutex)(&knvram_lock);
+	if (!cbe->be)
+		return -ENODEV;
+	return sysfs_emit(page, "%llu\n", knvram_backend_space(cbe->be));
+}
+
+/*
+ * One line a partition: name, offset and footprint in the partition space,
+ * size, origin (fixed or runtime) and state. Runtime partitions that are
+ * not live are listed too: their space is taken.
+ */
+static ssize_t knvram_cfs_layout_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_backend *cbe = to_cfs_backend(item);
+	u64 label_size, fp;
+	struct knvram_partition *part;
+	struct knvram_backend *be;
+	ssize_t len;
+	u32 i;
+
+	guard(mutex)(&knvram_lock);
+	be = cbe->be;
+	if (!be)
+		return -ENODEV;
+	label_size = knvram_media_label_size(be);
+	len = sysfs_emit(page, "# name offset size footprint origin state\n");
+	list_for_each_entry(part, &be->partitions, be_node) {
+		if (part->runtime)
+			continue;
+		len += sysfs_emit_at(page, len, "%s %llu %llu %llu fixed live\n",
+				     part->name, part->offset - label_size,
+				     part->size, 2 * part->bank_size);
+	}
+	for (i = 0; i < be->label->n; i++) {
+		const struct knvram_label_entry *e = &be->label->e[i];
+		const char *state = "disabled";
+
+		part = knvram_find_locked(e->name);
+		if (part && part->be == be)
+			state = "live";
+		else if (e->flags & KNVRAM_LABEL_ENABLED)
+			state = "failed";
+		fp = knvram_partition_footprint(be, e->size);
+		len += sysfs_emit_at(page, len, "%s %llu %llu %llu runtime %s\n",
+				     e->name, e->offset, e->size, fp, state);
+	}
+	return len;
+}
+
+CONFIGFS_ATTR_RO(knvram_cfs_, block_size);
+CONFIGFS_ATTR_RO(knvram_cfs_, space);
+CONFIGFS_ATTR_RO(knvram_cfs_, layout);
+
+static struct configfs_attribute *knvram_cfs_backend_attrs[] = {
+	&knvram_cfs_attr_block_size,
+	&knvram_cfs_attr_space,
+	&knvram_cfs_attr_layout,
+	NULL
+};
+
+static struct configfs_group_operations knvram_cfs_backend_ops = {
+	.make_item = knvram_cfs_make_item,
+	.drop_item = knvram_cfs_drop_item,
+};
+
+static const struct config_item_type knvram_cfs_backend_type = {
+	.ct_group_ops = &knvram_cfs_backend_ops,
+	.ct_attrs = knvram_cfs_backend_attrs,
+	.ct_owner = THIS_MODULE,
+};
+
+static struct knvram_cfs_backend *knvram_cfs_find_backend(const char *name)
+{
+	struct knvram_cfs_backend *cbe;
+
+	list_for_each_entry(cbe, &knvram_cfs_backends, node)
+		if (!strcmp(config_item_name(&cbe->group.cg_item), name))
+			return cbe;
+	return NULL;
+}
+
+/* Bind the items of @cbe to the runtime partitions @be brought back. */
+static void knvram_cfs_online(struct knvram_cfs_backend *cbe,
+			      struct knvram_backend *be)
+{
+	struct knvram_partition *part;
+	struct knvram_cfs_part *p;
+
+	cbe->be = be;
+	list_for_each_entry(p, &cbe->items, node) {
+		if (!p->on_media)
+			continue;
+		/* The media may not be the one the item was made on. */
+		if (!knvram_label_find(be->label, p->e.name)) {
+			p->on_media = false;
+			continue;
+		}
+		part = knvram_find_locked(p->e.name);
+		if (part && part->be == be && part->runtime)
+			knvram_cfs_bind(p, part);
+	}
+}
+
+/**
+ * knvram_configfs_backend_add() - show a new backend in configfs
+ * @be: Backend, registered, its partitions restored.
+ *
+ * Context: Process context; takes configfs' locks, so not knvram_lock.
+ */
+void knvram_configfs_backend_add(struct knvram_backend *be)
+{
+	struct knvram_cfs_backend *cbe;
+	int ret;
+
+	scoped_guard(mutex, &knvram_lock) {
+		cbe = knvram_cfs_find_backend(be->name);
+		if (cbe) {
+			knvram_cfs_online(cbe, be);
+			return;
+		}
+	}
+
+	cbe = kzalloc(sizeof(*cbe), GFP_KERNEL);
+	if (!cbe)
+		goto err;
+	INIT_LIST_HEAD(&cbe->items);
+	config_group_init_type_name(&cbe->group, be->name,
+				    &knvram_cfs_backend_type);
+	ret = configfs_register_group(&knvram_cfs_subsys.su_group, &cbe->group);
+	if (ret) {
+		kfree(cbe);
+		goto err;
+	}
+	scoped_guard(mutex, &knvram_lock) {
+		cbe->be = be;
+		list_add_tail(&cbe->node, &knvram_cfs_backends);
+	}
+	return;
+err:
+	dev_warn(be->dev, "%s: not in configfs: runtime partitions unavailable\n",
+		 be->name);
+}
+
+/**
+ * knvram_configfs_backend_del() - a backend goes away
+ * @be: Backend.
+ *
+ * Its group and items stay, offline, until it comes back: the items are
+ * the admin's, and rmdir removes them.
+ *
+ * Context: Process context. Not under knvram_lock.
+ */
+void knvram_configfs_backend_del(struct knvram_backend *be)
+{
+	struct knvram_cfs_backend *cbe;
+	struct knvram_cfs_part *p;
+
+	guard(mutex)(&knvram_lock);
+	list_for_each_entry(cbe, &knvram_cfs_backends, node) {
+		if (cbe->be != be)
+			continue;
+		list_for_each_entry(p, &cbe->items, node)
+			knvram_cfs_unbind(p);
+		cbe->be = NULL;
+	}
+}
+
+/**
+ * knvram_configfs_pin() - pin the item of a partition for a new handle
+ * @part: Partition being opened.
+ *
+ * While pinned, rmdir of the item fails with -EBUSY. An item being made or
+ * removed cannot be pinned: the handle is then not counted, and if the
+ * item is removed it gets -ENODEV, as for any removed partition.
+ *
+ * Context: Process context; no knvram lock held.
+ * Return: The pinned item, or NULL.
+ */
+struct config_item *knvram_configfs_pin(struct knvram_partition *part)
+{
+	struct config_item *item;
+
+	scoped_guard(mutex, &part->lock)
+		item = config_item_get(part->item);
+	if (!item)
+		return NULL;
+	if (configfs_depend_item(&knvram_cfs_subsys, item)) {
+		config_item_put(item);
+		return NULL;
+	}
+	return item;
+}
+
+/**
+ * knvram_configfs_unpin() - undo knvram_configfs_pin()
+ * @item: Its result; NULL is allowed.
+ */
+void knvram_configfs_unpin(struct config_item *item)
+{
+	if (!item)
+		return;
+	configfs_undepend_item(item);
+	config_item_put(item);
+}
+
+static const struct config_item_type knvram_cfs_root_type = {
+	.ct_owner = THIS_MODULE,
+};
+
+static struct configfs_subsystem knvram_cfs_subsys = {
+	.su_group = {
+		.cg_item = {
+			.ci_namebuf = "knvram",
+			.ci_type = &knvram_cfs_root_type,
+		},
+	},
+};
+
+int knvram_configfs_init(void)
+{
+	config_group_init(&knvram_cfs_subsys.su_group);
+	mutex_init(&knvram_cfs_subsys.su_mutex);
+	return configfs_register_subsystem(&knvram_cfs_subsys);
+}
+
+/* No backend is left, and items pin this module: the groups are empty. */
+void knvram_configfs_exit(void)
+{
+	struct knvram_cfs_backend *cbe, *tmp;
+
+	list_for_each_entry_safe(cbe, tmp, &knvram_cfs_backends, node) {
+		configfs_unregister_group(&cbe->group);
+		list_del(&cbe->node);
+		kfree(cbe);
+	}
+	configfs_unregister_subsystem(&knvram_cfs_subsys);
+}
