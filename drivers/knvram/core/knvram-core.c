@@ -37,6 +37,7 @@
 
 /* Protects the lists of backends and partitions, and partition names. */
 DEFINE_MUTEX(knvram_lock);
+EXPORT_SYMBOL_IF_KUNIT(knvram_lock);
 static LIST_HEAD(knvram_backends);
 /* Every live partition; RCU for the emergency sync, knvram_lock to change. */
 static LIST_HEAD(knvram_partitions);
@@ -947,6 +948,7 @@ struct knvram_partition *knvram_find_locked(const char *name)
 			return part;
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_find_locked);
 
 /**
  * knvram_partition_footprint() - media bytes a partition of @size needs
@@ -1352,6 +1354,7 @@ int knvram_runtime_enable(struct knvram_backend *be,
 	*partp = part;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_enable);
 
 /**
  * knvram_runtime_disable() - remove a runtime partition
@@ -1408,6 +1411,7 @@ int knvram_runtime_disable(struct knvram_partition *part, bool erase)
 	knvram_partition_remove_locked(part);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_disable);
 
 /**
  * knvram_runtime_forget() - erase the label entry of a partition not live

@@ -359,21 +359,11 @@ static int kt_module_refs(void)
 }
 #endif
 
-static int kt_init(struct kunit *test)
+/* Register the fake backend on ctx->fake, as a probe would. */
+static void kt_register(struct kunit *test, struct kt_ctx *ctx)
 {
 	struct knvram_backend_config cfg = { };
-	struct kt_ctx *ctx;
-	int i, ret;
-
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	test->priv = ctx;
-
-	ctx->dev = kunit_device_register(test, "knvram-kunit");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->dev);
-
-	ctx->fake.mem = kt_vzalloc(test, KT_MEDIA);
-	ctx->fake.size = KT_MEDIA;
+	int ret;
 
 	cfg.dev = ctx->dev;
 	cfg.name = KT_BACKEND;
@@ -387,6 +377,32 @@ static int kt_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->be);
 	ret = kunit_add_action_or_reset(test, kt_unregister_action, ctx->be);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+/* Unbind and probe again: what a power cycle leaves is loaded anew. */
+static void kt_reregister(struct kunit *test, struct kt_ctx *ctx)
+{
+	kunit_release_action(test, kt_unregister_action, ctx->be);
+	ctx->be = NULL;
+	ctx->part = NULL;
+	kt_register(test, ctx);
+}
+
+static int kt_init(struct kunit *test)
+{
+	struct kt_ctx *ctx;
+	int i;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	test->priv = ctx;
+
+	ctx->dev = kunit_device_register(test, "knvram-kunit");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->dev);
+
+	ctx->fake.mem = kt_vzalloc(test, KT_MEDIA);
+	ctx->fake.size = KT_MEDIA;
+	kt_register(test, ctx);
 
 	ctx->info.name = KT_PART;
 	ctx->info.offset = 0;
@@ -1958,6 +1974,239 @@ static void kt_nomem_partition_create(struct kunit *test)
 #endif /* CONFIG_FAULT_INJECTION */
 
 /* ------------------------------------------------------------------ */
+/* Runtime partitions and the label */
+
+#define KT_RT0		"kunit-r0"
+#define KT_RT1		"kunit-r1"
+#define KT_RT_SIZE	KT_SIZE
+
+static int kt_rt_enable(struct knvram_backend *be, const char *name,
+			u64 size, u64 offset)
+{
+	struct knvram_label_entry e = {
+		.size = size, .offset = offset, .mode = 0600,
+	};
+	struct knvram_partition *part;
+
+	strscpy(e.name, name);
+	guard(mutex)(&knvram_lock);
+	return knvram_runtime_enable(be, &e, true, &part);
+}
+
+static int kt_rt_erase(const char *name)
+{
+	struct knvram_partition *part;
+
+	guard(mutex)(&knvram_lock);
+	part = knvram_find_locked(name);
+	if (!part)
+		return -ENOENT;
+	return knvram_runtime_disable(part, true);
+}
+
+/* Write @seed's pattern over runtime partition @name, synced on close. */
+static void kt_rt_fill(struct kunit *test, const char *name, u8 *model,
+		       u8 seed)
+{
+	struct knvram_handle *w = kt_open(test, name, KNVRAM_WRITE);
+
+	kt_fill(model, KT_RT_SIZE, seed);
+	kt_pwrite(test, w, model, KT_RT_SIZE, 0);
+	kt_close(test, w);
+}
+
+static void kt_label_restore(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	u64 off;
+
+	/* Placed after the fixed partition, the first free space. */
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	off = ctx->be->label->e[0].offset;
+	KUNIT_EXPECT_EQ(test, off, ctx->footprint);
+	kt_rt_fill(test, KT_RT0, model, 0x31);
+
+	/* Every bad request fails and leaves the label as it was. */
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_PART, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE, off),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE, 0),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_BS + 1,
+					   KNVRAM_OFFSET_AUTO), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_MEDIA,
+					   KNVRAM_OFFSET_AUTO), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, "bad/name", KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 1);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->gen, 1);
+
+	/* Made and erased: gone for good. */
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	KUNIT_EXPECT_EQ(test, kt_rt_erase(KT_RT1), 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->gen, 3);
+
+	kt_reregister(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->err, 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->gen, 3);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 1);
+	kt_expect_part(test, KT_RT0, model, "restored at registration");
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT1, 0), -ENOENT);
+}
+
+/*
+ * Cut the creation (format, then label) of a runtime partition at every
+ * write, whole or torn, then register again: the label is always valid,
+ * the partition made before is intact, and the new one is there if the
+ * creation succeeded (and maybe if only the final flush failed), zeroed.
+ */
+static void kt_label_torn(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	u8 *zero = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	unsigned int n, torn, cuts = 0;
+	void *snap;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT1, model, 0x52);
+	snap = kt_snapshot(test, ctx);
+
+	for (torn = 0; torn < 2; torn++) {
+		for (n = 0; n < KT_SWEEP_MAX; n++) {
+			kt_restore(ctx, snap);
+			kt_reregister(test, ctx);
+			kt_fake_arm(&ctx->fake, n, torn);
+			ret = kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO);
+			if (!ret && !ctx->fake.dead)
+				break;	/* no write was cut */
+			cuts++;
+			kt_fake_disarm(&ctx->fake);
+			kt_reregister(test, ctx);
+			KUNIT_EXPECT_EQ_MSG(test, ctx->be->label->err, 0,
+					    "cut at write %u", n);
+			kt_expect_part(test, KT_RT1, model, "made before");
+			if (!ret)
+				kt_expect_part(test, KT_RT0, zero, "made");
+			else if (kt_open_err(KT_RT0, 0) != -ENOENT)
+				kt_expect_part(test, KT_RT0, zero,
+					       "failed at the last flush");
+		}
+		KUNIT_ASSERT_LT(test, n, KT_SWEEP_MAX);
+		kt_fake_disarm(&ctx->fake);
+	}
+	/* Two banks of three writes each, then the label and its flush. */
+	KUNIT_EXPECT_GE(test, cuts, 2 * 7);
+}
+
+/* Damaged labels: fall back to the older bank, or refuse to touch any. */
+static void kt_label_damaged(struct kunit *test)
+{
+	u64 bank = KNVRAM_LABEL_BANK;	/* label bank 1; KT_BS is no larger */
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	void *snap;
+
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT0, model, 0x73);
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, ctx->be->label->gen, 2);
+
+	/* Generation 2, in bank 0, damaged: generation 1 has KT_RT0 only. */
+	ctx->fake.mem[100] ^= 1;
+	kt_reregister(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->err, 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->gen, 1);
+	kt_expect_part(test, KT_RT0, model, "from the older label");
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT1, 0), -ENOENT);
+
+	/* Both damaged: nothing restored, nothing written, nothing made. */
+	ctx->fake.mem[bank + 100] ^= 1;
+	kt_reregister(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->err, -EUCLEAN);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, 0), -ENOENT);
+	snap = kt_snapshot(test, ctx);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), -EUCLEAN);
+	KUNIT_EXPECT_EQ(test, kt_diff(snap, ctx->fake.mem, KT_MEDIA), -1);
+	/* Fixed partitions do not depend on the label. */
+	KUNIT_EXPECT_EQ(test, kt_create_err(ctx->be, KT_PART1, ctx->footprint,
+					    KT_SIZE), 0);
+}
+
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * Fail each allocation of making, then of erasing, a runtime partition:
+ * the call fails with -ENOMEM and the label and partitions are as before.
+ */
+static void kt_label_nomem(struct kunit *test)
+{
+	u8 *zero = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	unsigned int n, failures = 0;
+	u32 entries;
+	bool hit;
+	int ret;
+
+	kt_require_failslab(test);
+	for (n = 1; ; n++) {
+		KUNIT_ASSERT_LT(test, n, KT_SWEEP_MAX);
+		entries = ctx->be->label->n;
+		kt_fail_nth(n);
+		ret = kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+				   KNVRAM_OFFSET_AUTO);
+		hit = kt_fail_nth_end();
+		if (ret) {
+			failures++;
+			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "make, n=%u", n);
+			/* (Rolled back, maybe as a newer generation.) */
+			KUNIT_EXPECT_EQ(test, ctx->be->label->n, entries);
+			KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, 0), -ENOENT);
+			KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0,
+							   KT_RT_SIZE,
+							   KNVRAM_OFFSET_AUTO),
+					0);
+		}
+		kt_expect_part(test, KT_RT0, zero, "made");
+
+		entries = ctx->be->label->n;
+		kt_fail_nth(n);
+		ret = kt_rt_erase(KT_RT0);
+		hit |= kt_fail_nth_end();
+		if (ret) {
+			failures++;
+			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "erase, n=%u", n);
+			KUNIT_EXPECT_EQ(test, ctx->be->label->n, entries);
+			kt_expect_part(test, KT_RT0, zero, "not erased");
+			KUNIT_ASSERT_EQ(test, kt_rt_erase(KT_RT0), 0);
+		}
+		KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, 0), -ENOENT);
+		if (!hit)
+			break;
+	}
+	kunit_info(test, "%u allocations, %u failed the call\n", n - 1,
+		   failures);
+	KUNIT_EXPECT_GT(test, failures, 0);
+}
+#else
+static void kt_label_nomem(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB");
+}
+#endif
+
+/* ------------------------------------------------------------------ */
 
 static struct kunit_case kt_handle_cases[] = {
 	KUNIT_CASE(kt_open_rules),
@@ -2031,8 +2280,23 @@ static struct kunit_suite kt_config_suite = {
 	.test_cases = kt_config_cases,
 };
 
+static struct kunit_case kt_label_cases[] = {
+	KUNIT_CASE(kt_label_restore),
+	KUNIT_CASE_SLOW(kt_label_torn),
+	KUNIT_CASE(kt_label_damaged),
+	KUNIT_CASE_SLOW(kt_label_nomem),
+	{}
+};
+
+static struct kunit_suite kt_label_suite = {
+	.name = "knvram_label",
+	.init = kt_init,
+	.exit = kt_exit,
+	.test_cases = kt_label_cases,
+};
+
 kunit_test_suites(&kt_handle_suite, &kt_media_suite, &kt_emergency_suite,
-		  &kt_config_suite);
+		  &kt_config_suite, &kt_label_suite);
 
 MODULE_IMPORT_NS(KNVRAM);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
