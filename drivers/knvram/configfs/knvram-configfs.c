@@ -239,60 +239,62 @@ static ssize_t knvram_cfs_autot_store(struct config_item *item,
 	return count;
 }
 
-static ssize_t knvram_cfs_uid_show(struct config_item *item, char *page)
+/* uid and gid: decimal, valid in the initial user namespace. */
+static ssize_t knvram_cfs_id_show(struct config_item *item, char *page,
+				  bool gid)
 {
 	struct knvram_cfs_part *p = to_cfs_part(item);
 
 	guard(mutex)(&knvram_lock);
-	return sysfs_emit(page, "%u\n", p->e.uid);
+	return sysfs_emit(page, "%u\n", gid ? p->e.gid : p->e.uid);
+}
+
+static ssize_t knvram_cfs_id_store(struct config_item *item, const char *page,
+				   size_t count, bool gid)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	bool valid;
+	u32 id;
+	int ret;
+
+	ret = kstrtou32(page, 10, &id);
+	if (ret)
+		return ret;
+	valid = gid ? gid_valid(make_kgid(&init_user_ns, id)) :
+		      uid_valid(make_kuid(&init_user_ns, id));
+	if (!valid)
+		return -EINVAL;
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	if (gid)
+		p->e.gid = id;
+	else
+		p->e.uid = id;
+	return count;
+}
+
+static ssize_t knvram_cfs_uid_show(struct config_item *item, char *page)
+{
+	return knvram_cfs_id_show(item, page, false);
 }
 
 static ssize_t knvram_cfs_uid_store(struct config_item *item,
 				    const char *page, size_t count)
 {
-	struct knvram_cfs_part *p = to_cfs_part(item);
-	u32 uid;
-	int ret;
-
-	ret = kstrtou32(page, 10, &uid);
-	if (ret)
-		return ret;
-	if (!uid_valid(make_kuid(&init_user_ns, uid)))
-		return -EINVAL;
-	guard(mutex)(&knvram_lock);
-	ret = knvram_cfs_settable(p);
-	if (ret)
-		return ret;
-	p->e.uid = uid;
-	return count;
+	return knvram_cfs_id_store(item, page, count, false);
 }
 
 static ssize_t knvram_cfs_gid_show(struct config_item *item, char *page)
 {
-	struct knvram_cfs_part *p = to_cfs_part(item);
-
-	guard(mutex)(&knvram_lock);
-	return sysfs_emit(page, "%u\n", p->e.gid);
+	return knvram_cfs_id_show(item, page, true);
 }
 
 static ssize_t knvram_cfs_gid_store(struct config_item *item,
 				    const char *page, size_t count)
 {
-	struct knvram_cfs_part *p = to_cfs_part(item);
-	u32 gid;
-	int ret;
-
-	ret = kstrtou32(page, 10, &gid);
-	if (ret)
-		return ret;
-	if (!gid_valid(make_kgid(&init_user_ns, gid)))
-		return -EINVAL;
-	guard(mutex)(&knvram_lock);
-	ret = knvram_cfs_settable(p);
-	if (ret)
-		return ret;
-	p->e.gid = gid;
-	return count;
+	return knvram_cfs_id_store(item, page, count, true);
 }
 
 static ssize_t knvram_cfs_mode_show(struct config_item *item, char *page)
