@@ -14,7 +14,6 @@
 
 set -u
 
-KSFT_SKIP=4
 CFS=/sys/kernel/config/knvram
 BE=$CFS/sim0
 SIM_DEV=knvram-sim.0
@@ -22,58 +21,7 @@ SIM_DRV=/sys/bus/platform/drivers/knvram-sim
 FAIL=/sys/kernel/debug/knvram-sim/fail_write
 CTL=./knvramctl
 
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $*"
-}
-
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
-# put FILE VALUE: write VALUE to a configfs or sysfs attribute; on failure
-# the message names the errno (busybox's shell does not always say).
-put() {
-	$CTL put "$1" "$2"
-}
-
-# fails_with TEXT DESC CMD...: CMD fails and its message has TEXT (the
-# strerror() of the expected errno).
-fails_with() {
-	text=$1 desc=$2
-	shift 2
-	if out=$("$@" 2>&1); then
-		not_ok "$desc: succeeded"
-		return
-	fi
-	case $out in
-	*"$text"*) ok "$desc" ;;
-	*)
-		echo "# $out"
-		not_ok "$desc: not '$text'"
-		;;
-	esac
-}
-
-# same_as FILE VALUE: the attribute reads VALUE.
-same_as() {
-	[ "$(cat "$1" 2>/dev/null)" = "$2" ]
-}
+. "$(dirname "$0")/knvram_lib.sh"
 
 layout_has() {
 	grep -q "^$1 " "$BE/layout"
@@ -345,5 +293,4 @@ check "I/O on knvtest1 meanwhile, every fill read back whole" [ $? -eq 0 ]
 check "no runtime partition left" sh -c "! grep -q runtime $BE/layout"
 check "no item left" sh -c "[ -z \"\$(ls -d $BE/*/ 2>/dev/null)\" ]"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+ksft_done

@@ -12,19 +12,9 @@ SYS=/sys/class/knvram
 HELD=knvtest0
 OTHER=knvtest1
 THIRD=knvtest2
-n=0
-fails=0
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-notok() {
-	n=$((n + 1))
-	fails=$((fails + 1))
-	echo "# $2"
-	echo "not ok $n $1"
-}
+. "$DIR/knvram_lib.sh"
+
 # wait_until TEST: poll TEST up to 10 s (the gpio-sim handler is threaded).
 wait_until() {
 	i=0
@@ -60,7 +50,7 @@ syncs0=$(cat $SYS/$HELD/sync_count)
 if [ "$(cat $SYS/$HELD/dirty)" != 0 ] && [ "$(cat $SYS/$OTHER/dirty)" != 0 ]; then
 	ok "committed data is dirty before the power fails"
 else
-	notok "committed data is dirty before the power fails" \
+	not_ok "committed data is dirty before the power fails" \
 		"dirty: $(cat $SYS/$HELD/dirty), $(cat $SYS/$OTHER/dirty)"
 fi
 
@@ -69,7 +59,7 @@ echo pull-up >"$pull"
 if wait_until '[ "$(cat $SYS/$HELD/emergency_sync_count)" -gt "$count0" ]'; then
 	ok "asserting power-fail runs the emergency sync"
 else
-	notok "asserting power-fail runs the emergency sync" \
+	not_ok "asserting power-fail runs the emergency sync" \
 		"emergency_sync_count stayed $count0"
 fi
 if [ "$(cat $SYS/$HELD/dirty)" = 0 ] &&
@@ -77,14 +67,14 @@ if [ "$(cat $SYS/$HELD/dirty)" = 0 ] &&
    [ "$(cat $SYS/$HELD/emergency_sync_last_ns)" -gt 0 ]; then
 	ok "the emergency sync wrote the committed data"
 else
-	notok "the emergency sync wrote the committed data" \
+	not_ok "the emergency sync wrote the committed data" \
 		"dirty $(cat $SYS/$HELD/dirty), sync_count $syncs0 -> $(cat $SYS/$HELD/sync_count)"
 fi
 if [ "$(cat $SYS/$OTHER/emergency_sync_count)" -gt "$other0" ] &&
    [ "$(cat $SYS/$OTHER/dirty)" = 0 ]; then
 	ok "every partition is synced, not only one"
 else
-	notok "every partition is synced, not only one" \
+	not_ok "every partition is synced, not only one" \
 		"$OTHER: dirty $(cat $SYS/$OTHER/dirty), emergency syncs $other0 -> $(cat $SYS/$OTHER/emergency_sync_count)"
 fi
 
@@ -93,7 +83,7 @@ status=$?
 if [ $status != 0 ] && [ "${out#*endpoint shutdown}" != "$out" ]; then
 	ok "writes fail with ESHUTDOWN while power fails"
 else
-	notok "writes fail with ESHUTDOWN while power fails" "status $status: $out"
+	not_ok "writes fail with ESHUTDOWN while power fails" "status $status: $out"
 fi
 
 echo pull-down >"$pull"
@@ -105,7 +95,7 @@ done
 if [ "$("$CTL" read $THIRD 0 8)" = accepted ]; then
 	ok "writes work again once the power is back"
 else
-	notok "writes work again once the power is back" "$out"
+	not_ok "writes work again once the power is back" "$out"
 fi
 
 kill $holder $holder2
@@ -113,6 +103,6 @@ wait $holder $holder2 2>/dev/null
 if [ "$("$CTL" read $HELD 0 14)" = powerfail-data ]; then
 	ok "the held data is intact"
 else
-	notok "the held data is intact" "read '$("$CTL" read $HELD 0 14)'"
+	not_ok "the held data is intact" "read '$("$CTL" read $HELD 0 14)'"
 fi
-[ $fails = 0 ]
+[ "$failed" -eq 0 ]

@@ -10,36 +10,12 @@
 
 set -eu
 
-KSFT_SKIP=4
 CLASS=/sys/class/knvram
 NUMERIC="size autot dirty sync_count sync_bytes sync_last_ns sync_max_ns
-sync_errors emergency_sync_count emergency_sync_last_ns commit_count
-abort_count"
+sync_errors emergency_sync_count emergency_sync_last_ns
+emergency_sync_deferred commit_count abort_count"
 
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $*"
-}
-
-# check DESCRIPTION COMMAND...: one test line for the command's status.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
+. "$(dirname "$0")/knvram_lib.sh"
 
 is_number() {
 	case $1 in
@@ -123,5 +99,4 @@ if [ "$found" -eq 0 ]; then
 	echo "# SKIP no knvram-sim test partition"
 	exit $KSFT_SKIP
 fi
-echo "# $n checks, $failed failed"
-[ "$failed" -eq 0 ]
+ksft_done
