@@ -67,6 +67,9 @@ struct knvram_cfs_part {
 	struct list_head node;
 };
 
+/* Room for layout's lines; the rest of the page for "\n...\n". */
+#define KNVRAM_CFS_LAYOUT_END	(PAGE_SIZE - 8)
+
 /* Backend groups, under knvram_lock; removed at module exit only. */
 static LIST_HEAD(knvram_cfs_backends);
 
@@ -579,7 +582,9 @@ static ssize_t knvram_cfs_space_show(struct config_item *item, char *page)
 /*
  * One line a partition: name, offset and footprint in the partition space,
  * size, origin (fixed or runtime) and state. Runtime partitions that are
- * not live are listed too: their space is taken.
+ * not live are listed too: their space is taken. A configfs attribute is
+ * one page: a layout longer than that (dozens of partitions with long
+ * names) ends with a line "...".
  */
 static ssize_t knvram_cfs_layout_show(struct config_item *item, char *page)
 {
@@ -599,9 +604,10 @@ static ssize_t knvram_cfs_layout_show(struct config_item *item, char *page)
 	list_for_each_entry(part, &be->partitions, be_node) {
 		if (part->runtime)
 			continue;
-		len += sysfs_emit_at(page, len, "%s %llu %llu %llu fixed live\n",
-				     part->name, part->offset - label_size,
-				     part->size, 2 * part->bank_size);
+		len += scnprintf(page + len, KNVRAM_CFS_LAYOUT_END - len,
+				 "%s %llu %llu %llu fixed live\n", part->name,
+				 part->offset - label_size, part->size,
+				 2 * part->bank_size);
 	}
 	for (i = 0; i < be->label->n; i++) {
 		const struct knvram_label_entry *e = &be->label->e[i];
@@ -613,9 +619,15 @@ static ssize_t knvram_cfs_layout_show(struct config_item *item, char *page)
 		else if (e->flags & KNVRAM_LABEL_ENABLED)
 			state = "failed";
 		fp = knvram_partition_footprint(be, e->size);
-		len += sysfs_emit_at(page, len, "%s %llu %llu %llu runtime %s\n",
-				     e->name, e->offset, e->size, fp, state);
+		len += scnprintf(page + len, KNVRAM_CFS_LAYOUT_END - len,
+				 "%s %llu %llu %llu runtime %s\n", e->name,
+				 e->offset, e->size, fp, state);
 	}
+	/* scnprintf() stops one short of the end when it truncates. */
+	if (len >= KNVRAM_CFS_LAYOUT_END - 1)
+		len = KNVRAM_CFS_LAYOUT_END - 1 +
+		      scnprintf(page + KNVRAM_CFS_LAYOUT_END - 1,
+				PAGE_SIZE - KNVRAM_CFS_LAYOUT_END + 1, "\n...\n");
 	return len;
 }
 

@@ -234,19 +234,26 @@ rmdir $Q
 rmdir $R
 
 # -- the label holds 63 runtime partitions ------------------------------
+# 32-character names: the layout then no longer fits in one page.
+long=xxxxxxxxxxxxxxxxxxxxxxxxx
 i=0
 while [ $i -lt 63 ]; do
-	mkdir $BE/many$i && put $BE/many$i/size 4K && put $BE/many$i/enable 1 ||
-		break
+	d=$BE/m$(printf %02d $i)_$long
+	mkdir "$d" && put "$d/size" 64K && put "$d/enable" 1 || break
 	i=$((i + 1))
 done
 check "63 runtime partitions ($i)" [ $i -eq 63 ]
-mkdir $BE/many63
-put $BE/many63/size 4K
-fails_with "$ENOSPC" "a 64th does not fit in the label" put $BE/many63/enable 1
+d=$BE/m63_$long
+mkdir $d
+put $d/size 4K
+fails_with "$ENOSPC" "a 64th does not fit in the label" put $d/enable 1
+check "a layout longer than a page ends with '...'" \
+	[ "$(tail -n 1 $BE/layout)" = "..." ]
+check "the layout's first lines are whole" \
+	grep -q "^m00_$long [0-9]* 65536 147456 runtime live$" $BE/layout
 i=0
 while [ $i -le 63 ]; do
-	rmdir $BE/many$i
+	rmdir $BE/m$(printf %02d $i)_$long
 	i=$((i + 1))
 done
 check "layout empty of runtime partitions" sh -c "! grep -q runtime $BE/layout"
