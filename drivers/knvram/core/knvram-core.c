@@ -1147,7 +1147,12 @@ knvram_partition_create(struct knvram_backend *be,
 }
 EXPORT_SYMBOL_NS_GPL(knvram_partition_create, KNVRAM);
 
-static void knvram_partition_remove_locked(struct knvram_partition *part)
+/*
+ * Removal, first half: no new call, a final sync, out of the lists. The
+ * partition stays on @be_node's new list, if any, for the second half.
+ */
+static void knvram_partition_unlink(struct knvram_partition *part,
+				    struct list_head *removed)
 {
 	int ret;
 
@@ -1166,12 +1171,29 @@ static void knvram_partition_remove_locked(struct knvram_partition *part)
 	}
 
 	list_del_rcu(&part->all_node);
-	list_del(&part->be_node);
+	list_move_tail(&part->be_node, removed);
+}
+
+/* Second half, once no emergency sync can see them: the devices go. */
+static void knvram_partitions_free(struct list_head *removed)
+{
+	struct knvram_partition *part, *tmp;
+
+	list_for_each_entry_safe(part, tmp, removed, be_node) {
+		list_del(&part->be_node);
+		knvram_cdev_del(part);
+		put_device(&part->dev);
+	}
+}
+
+static void knvram_partition_remove_locked(struct knvram_partition *part)
+{
+	LIST_HEAD(removed);
+
+	knvram_partition_unlink(part, &removed);
 	/* No emergency sync still uses the partition or its backend. */
 	synchronize_rcu();
-
-	knvram_cdev_del(part);
-	put_device(&part->dev);
+	knvram_partitions_free(&removed);
 }
 
 /**
@@ -1604,13 +1626,17 @@ EXPORT_SYMBOL_NS_GPL(__knvram_backend_register, KNVRAM);
 void knvram_backend_unregister(struct knvram_backend *be)
 {
 	struct knvram_partition *part, *tmp;
+	LIST_HEAD(removed);
 
 	/* Its configfs items go offline; this takes configfs' locks. */
 	knvram_configfs_backend_del(be);
 	scoped_guard(mutex, &knvram_lock) {
 		list_for_each_entry_safe(part, tmp, &be->partitions, be_node)
-			knvram_partition_remove_locked(part);
+			knvram_partition_unlink(part, &removed);
 		list_del(&be->node);
+		/* One grace period for all: none is seen by an emergency sync. */
+		synchronize_rcu();
+		knvram_partitions_free(&removed);
 	}
 	/* A deferred emergency sync may still be walking the old list. */
 	flush_work(&knvram_deferred_work);
