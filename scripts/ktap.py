@@ -19,7 +19,8 @@ Only leaf results count: a KUnit suite counts its test cases (and
 parameters), a kselftest_harness program its TEST()s. A result that has
 subtests counts only through them, except a parent "not ok" whose
 subtests all passed, which counts once as failed. Results missing from a
-"1..N" plan count as failed.
+"1..N" plan count as failed, whether the plan comes before the results or
+after them (TAP allows a trailing plan).
 
 Kernel log lines carry a "[    1.234567]" timestamp (PRINTK_TIME) and may
 cut into a line of the tests' output: they are taken out before KTAP
@@ -141,6 +142,7 @@ def count_ktap(lines):
     count = Count()
     stack = []      # results whose parent has not been seen yet
     plans = {}      # indent -> [expected, seen]
+    unplanned = {}  # indent -> results seen there with no plan open
     diag = []
 
     def close_plans(indent):
@@ -155,7 +157,14 @@ def count_ktap(lines):
         expanded = line.expandtabs(8)
         m = PLAN.match(expanded)
         if m:
-            plans[len(m.group(1))] = [int(m.group(2)), 0]
+            indent, want = len(m.group(1)), int(m.group(2))
+            got = unplanned.pop(indent, 0)
+            if got:     # a trailing plan: it counts what came before
+                if got < want:
+                    count.fail(f"{want - got} results missing ({got} of "
+                               f"{want} reported)", n=want - got)
+            else:
+                plans[indent] = [want, 0]
             continue
         m = RESULT.match(expanded)
         if not m:
@@ -168,6 +177,8 @@ def count_ktap(lines):
         close_plans(indent)
         if indent in plans:
             plans[indent][1] += 1
+        else:
+            unplanned[indent] = unplanned.get(indent, 0) + 1
         r = Result(indent, m.group(2) == "ok", m.group(4), m.group(5), diag)
         diag = []
         while stack and stack[-1].indent > indent:
