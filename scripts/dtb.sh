@@ -9,7 +9,8 @@
 # QEMU's DTB has no labels; so that the overlay can say &pl061, every node
 # under / gets a symbol in /__symbols__: its name without the unit address
 # ("-" and "," turned into "_"), or with "_<unit address>" appended when
-# several nodes share the name (virtio_mmio_a000000).
+# several nodes share the name (virtio_mmio_a000000). fdtoverlay resolves
+# a symbol to its node's phandle: nodes that have none get a new one.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +30,11 @@ board_free "$w/dump"
 
 base=$w/qemu-virt.dtb
 nodes=$(fdtget -l "$base" /)
+# The highest phandle in use.
+phandle=$(dtc -q -I dtb -O dts "$base" |
+	sed -n 's/^[[:space:]]*phandle = <\(0x[0-9a-f]*\)>;/\1/p' |
+	while read -r p; do echo $((p)); done | sort -n | tail -n 1)
+phandle=${phandle:-0}
 fdtput -c "$base" /__symbols__
 for node in $nodes; do
 	name=${node%%@*}
@@ -37,6 +43,10 @@ for node in $nodes; do
 		label=${label}_${node#*@}
 	fi
 	fdtput -t s "$base" /__symbols__ "$label" "/$node"
+	if ! fdtget "$base" "/$node" phandle >/dev/null 2>&1; then
+		phandle=$((phandle + 1))
+		fdtput -t u "$base" "/$node" phandle "$phandle"
+	fi
 done
 
 if [ ! -f "$overlay" ]; then

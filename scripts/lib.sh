@@ -108,8 +108,41 @@ qemu_board() {
 		-no-reboot)
 }
 
+# Flash bank 1 holds UBI (board/qemu-virt/flash1-ubi.cfg): QEMU virt's CFI
+# pflash erases 256 KiB sectors and programs single bytes.
+KNVRAM_FLASH_PEB=256KiB
+KNVRAM_FLASH_MIN_IO=1
+
+# flash_image: print the path of the initial flash bank 1 image: the UBI
+# volumes of flash1-ubi.cfg built by ubinize, the rest of the bank erased
+# (0xff). Built once per configuration and cached.
+flash_image() {
+	local cfg=$KNVRAM_TOP/board/qemu-virt/flash1-ubi.cfg key dir img
+	key=$({
+		cat "$cfg"
+		echo "$KNVRAM_FLASH_SIZE $KNVRAM_FLASH_PEB $KNVRAM_FLASH_MIN_IO"
+		ubinize --version 2>&1
+	} | sha256sum | cut -c1-12)
+	dir=$(knvram_work)/flash
+	img=$dir/flash1-$key.img
+	if [ ! -f "$img" ]; then
+		mkdir -p "$dir"
+		rm -f "$dir"/flash1-*.img
+		# A fixed image sequence number: the same input, the same image.
+		ubinize -o "$dir/ubi.$$" -p "$KNVRAM_FLASH_PEB" \
+			-m "$KNVRAM_FLASH_MIN_IO" -Q 0x6b6e7672 "$cfg" >&2 ||
+			die "ubinize $cfg failed"
+		head -c "$KNVRAM_FLASH_SIZE" /dev/zero | tr '\0' '\377' >"$dir/flash.$$"
+		dd if="$dir/ubi.$$" of="$dir/flash.$$" conv=notrunc status=none
+		rm -f "$dir/ubi.$$"
+		mv "$dir/flash.$$" "$img"
+	fi
+	echo "$img"
+}
+
 # board_files DIR: create the RAM and flash files of a board that is
-# power-cycled by the boots of one test (RAM zeroed, flash erased). They
+# power-cycled by the boots of one test (RAM zeroed, flash bank 1 the
+# fresh UBI image of flash_image). They
 # live in tmpfs (KNVRAM_BOARD_TMP, default /dev/shm: a RAM file on disk
 # makes the guest twice as slow) and DIR gets symlinks to them; board_free
 # DIR removes them. KNVRAM_BOARDS lists the DIRs made by this shell.
@@ -121,7 +154,7 @@ board_files() {
 	[ -d "$tmp" ] && [ -w "$tmp" ] || tmp=$1
 	img=$(mktemp -d "$tmp/knvram-board.XXXXXX")
 	truncate -s "$KNVRAM_RAM_SIZE" "$img/ram.img"
-	head -c "$KNVRAM_FLASH_SIZE" /dev/zero | tr '\0' '\377' >"$img/flash1.img"
+	cp "$(flash_image)" "$img/flash1.img"
 	ln -s "$img/ram.img" "$1/ram.img"
 	ln -s "$img/flash1.img" "$1/flash1.img"
 	KNVRAM_BOARDS+=("$1")

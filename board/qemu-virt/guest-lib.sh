@@ -38,15 +38,21 @@ knvram_insmod() {
 }
 
 # knvram_load: load the core, the sim backend with the test partitions and,
-# if built, the MMIO backend, printing one KTAP document.
+# if built, the MMIO and UBI backends, printing one KTAP document.
 knvram_load() {
-	plan=2
-	[ -f $KNVRAM_MODULES/knvram-mmio.ko ] && plan=3
+	mods=
+	for m in knvram-mmio knvram-ubi; do
+		[ -f "$KNVRAM_MODULES/$m.ko" ] && mods="$mods $m"
+	done
 	echo "KTAP version 1"
-	echo "1..$plan"
+	echo "1..$((2 + $(echo "$mods" | wc -w)))"
 	knvram_insmod 1 knvram
 	knvram_insmod 2 knvram-sim partitions=$KNVRAM_SIM_PARTITIONS
-	[ $plan = 3 ] && knvram_insmod 3 knvram-mmio
+	num=3
+	for m in $mods; do
+		knvram_insmod $num "$m"
+		num=$((num + 1))
+	done
 	return 0
 }
 
@@ -62,4 +68,30 @@ irq_count() {
 			}
 			n = 0
 		}' /proc/interrupts
+}
+
+# ubi_report: what the UBI backend's partitions hold, for the host-side
+# test nvram-ubi-power-cycle: the text at the start of ubicfg, and whether
+# ubilog is uniform.
+ubi_report() {
+	ctl=/kselftest/knvram/knvramctl
+	if [ -e /dev/knvram/ubicfg ]; then
+		echo "knvram-test: ubicfg $($ctl read ubicfg 0 16)"
+	else
+		echo "knvram-test: ubicfg absent"
+	fi
+	if [ -e /dev/knvram/ubilog ]; then
+		echo "knvram-test: ubilog $($ctl check ubilog)"
+	else
+		echo "knvram-test: ubilog absent"
+	fi
+	# The data of ubilog's two banks, as the volume holds them: media
+	# label (8 KiB), ubilog at 0x40000, banks of a header block, a table
+	# block and 4 MiB of data. A bank left mixed is a sync cut off.
+	vol=$(cat /sys/bus/platform/devices/nvram-ubi/volume 2>/dev/null)
+	[ -n "$vol" ] || return 0
+	for bank in 0 1; do
+		off=$((0x42000 + bank * (0x400000 + 0x2000) + 0x2000))
+		echo "knvram-test: ubilog-bank$bank $($ctl ubi bytes "/dev/$vol" $off 4194304)"
+	done
 }

@@ -32,6 +32,24 @@ check() {
 	fi
 }
 
+# skip DESCRIPTION WHY: a result that could not be tested here.
+skip() {
+	n=$((n + 1))
+	echo "ok $n $1 # SKIP $2"
+}
+
+# wait_until TEST [SECONDS]: eval TEST every 0.1 s until it succeeds, for
+# SECONDS at most (default 30); the status of the last try.
+wait_until() {
+	i=0
+	while [ $i -lt $((${2:-30} * 10)) ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # same_as FILE VALUE: FILE reads VALUE.
 same_as() {
 	[ "$(cat "$1" 2>/dev/null)" = "$2" ]

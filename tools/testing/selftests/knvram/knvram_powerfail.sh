@@ -15,16 +15,6 @@ THIRD=knvtest2
 
 . "$DIR/knvram_lib.sh"
 
-# wait_until TEST: poll TEST up to 10 s (the gpio-sim handler is threaded).
-wait_until() {
-	i=0
-	while [ $i -lt 100 ]; do
-		eval "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 pull=
 for f in /sys/devices/platform/gpio-sim/gpiochip*/sim_gpio0/pull; do

@@ -25,6 +25,9 @@
  *   knvramctl ubi attach MTD           attach MTD device MTD to UBI
  *                                      (busybox has no UBI tools); print
  *                                      "ok" or "error ERRNO (TEXT)"
+ *   knvramctl ubi bytes FILE OFF LEN   how often each byte value occurs in
+ *                                      LEN bytes of FILE (a UBI volume) at
+ *                                      OFF: "0xNN:COUNT ..."
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -177,6 +180,32 @@ static int cmd_ubi(const char *op, int num, int vol)
 	return 0;
 }
 
+static int cmd_bytes(const char *path, off_t off, off_t len)
+{
+	static unsigned char buf[65536];
+	long long count[256] = { 0 };
+	int fd = open(path, O_RDONLY), i;
+
+	if (fd < 0)
+		die(path);
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len < (off_t)sizeof(buf) ?
+				  (size_t)len : sizeof(buf), off);
+
+		if (n <= 0)
+			die("pread");
+		for (i = 0; i < n; i++)
+			count[buf[i]]++;
+		off += n;
+		len -= n;
+	}
+	for (i = 0; i < 256; i++)
+		if (count[i])
+			printf("0x%02x:%lld ", i, count[i]);
+	printf("\n");
+	return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -241,6 +270,8 @@ int main(int argc, char **argv)
 			die(argv[2]);
 		return 0;
 	}
+	if (!strcmp(cmd, "ubi") && argc == 6 && !strcmp(argv[2], "bytes"))
+		return cmd_bytes(argv[3], atoll(argv[4]), atoll(argv[5]));
 	if (!strcmp(cmd, "ubi") && argc == 5 && !strcmp(argv[2], "rmvol"))
 		return cmd_ubi(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(cmd, "ubi") && argc == 4 && strcmp(argv[2], "rmvol"))
@@ -253,6 +284,7 @@ int main(int argc, char **argv)
 		"       knvramctl txn NAME OFFSET TEXT...\n"
 		"       knvramctl put FILE VALUE\n"
 		"       knvramctl ubi rmvol UBI VOLID\n"
-		"       knvramctl ubi detach|attach NUM\n");
+		"       knvramctl ubi detach|attach NUM\n"
+		"       knvramctl ubi bytes FILE OFFSET LEN\n");
 	return 2;
 }
