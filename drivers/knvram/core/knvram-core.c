@@ -807,6 +807,8 @@ EXPORT_SYMBOL_NS_GPL(knvram_size, KNVRAM);
 /* Emergency sync */
 
 static bool knvram_deferred_pending;
+/* Between knvram_emergency_sync() and knvram_emergency_end(). */
+static bool knvram_power_failing;
 
 /*
  * Partitions whose backend cannot write in atomic context are synced from
@@ -860,6 +862,9 @@ int knvram_emergency_sync(void)
 	bool deferred = false;
 	int ret = 0;
 
+	WRITE_ONCE(knvram_power_failing, true);
+	/* Pairs with knvram_freeze_new(): the flag, then the walk. */
+	smp_mb();
 	/*
 	 * The list is RCU-protected; partitions leave it, and are waited
 	 * for with synchronize_rcu(), before their backend goes away.
@@ -904,12 +909,26 @@ void knvram_emergency_end(void)
 {
 	struct knvram_partition *part;
 
+	WRITE_ONCE(knvram_power_failing, false);
 	rcu_read_lock();
 	list_for_each_entry_rcu(part, &knvram_partitions, all_node)
 		atomic_long_andnot(KNVRAM_FROZEN, &part->pubstate);
 	rcu_read_unlock();
 }
 EXPORT_SYMBOL_NS_GPL(knvram_emergency_end, KNVRAM);
+
+/*
+ * A partition added while the power fails is frozen like the others: either
+ * the emergency sync's walk of the list sees it, or (full barriers on both
+ * sides) it sees knvram_power_failing.
+ */
+static void knvram_freeze_new(struct knvram_partition *part)
+{
+	/* Pairs with knvram_emergency_sync(): on the list, then the flag. */
+	smp_mb();
+	if (READ_ONCE(knvram_power_failing))
+		atomic_long_or(KNVRAM_FROZEN, &part->pubstate);
+}
 
 /* ------------------------------------------------------------------ */
 /* Partitions */
@@ -1105,6 +1124,7 @@ static int knvram_partition_add(struct knvram_partition *part, u64 offset,
 
 	list_add_tail(&part->be_node, &be->partitions);
 	list_add_tail_rcu(&part->all_node, &knvram_partitions);
+	knvram_freeze_new(part);
 	return 0;
 }
 

@@ -1413,6 +1413,30 @@ static void kt_emergency(struct kunit *test)
 	kt_expect_part(test, KT_PART, old, "after the emergency sync");
 }
 
+/* A partition made while the power fails is frozen until it is back. */
+static void kt_emergency_new_partition(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_partition_info info = {
+		.name = KT_PART1, .offset = ctx->footprint, .size = KT_SIZE,
+	};
+	struct knvram_partition *part;
+	struct knvram_handle *w;
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_emergency_end_action,
+							NULL), 0);
+	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
+	part = knvram_partition_create(ctx->be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+	w = kt_open(test, KT_PART1, KNVRAM_WRITE);
+	KUNIT_EXPECT_EQ(test, knvram_write(w, "x", 1, &pos), -ESHUTDOWN);
+	knvram_emergency_end();
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, knvram_write(w, "x", 1, &pos), 1);
+}
+
 /*
  * The power fails while a commit is copying its blocks into the shadow:
  * block 2 half copied, block 3 not yet. The emergency sync must write the
@@ -2253,6 +2277,7 @@ static struct kunit_suite kt_media_suite = {
 static struct kunit_case kt_emergency_cases[] = {
 	KUNIT_CASE(kt_emergency),
 	KUNIT_CASE(kt_emergency_half_published),
+	KUNIT_CASE(kt_emergency_new_partition),
 	KUNIT_CASE(kt_emergency_deferred),
 	{}
 };
