@@ -10,8 +10,10 @@
 # results.txt ("# key: value" lines on the run, then the "knvram-bench:"
 # lines of knvram_bench: one per figure, times in ns, sizes in bytes).
 # KNVRAM_BENCH_OUT=FILE also copies results.txt there; KNVRAM_BENCH_RUNS=N
-# takes N runs per figure instead of knvram_bench's default (5); the guest
-# is killed after KNVRAM_BENCH_TIMEOUT seconds (1800). The exit status is
+# takes N runs per figure instead of knvram_bench's default (5);
+# KNVRAM_BENCH_SECTIONS=LIST runs only those sections of knvram_bench (-x:
+# mem,lat,txn,reader,sync,ubi,emerg); the guest is killed after
+# KNVRAM_BENCH_TIMEOUT seconds (1800). The exit status is
 # non-zero if the benchmark failed or the kernel log has a splat.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -80,7 +82,9 @@ tail -n +1 -F "$log" 2>/dev/null | grep -a --line-buffered '^# knvram_bench: ' &
 follower=$!
 status=0
 board_boot "$run/board" "$log" "$TIMEOUT" knvram.scenario=bench \
-	${KNVRAM_BENCH_RUNS:+knvram.bench_runs=$KNVRAM_BENCH_RUNS} || status=$?
+	${KNVRAM_BENCH_RUNS:+knvram.bench_runs=$KNVRAM_BENCH_RUNS} \
+	${KNVRAM_BENCH_SECTIONS:+knvram.bench_sections=$KNVRAM_BENCH_SECTIONS} ||
+	status=$?
 kill "$follower" 2>/dev/null || true
 wait "$follower" 2>/dev/null || true
 board_free "$run/board"

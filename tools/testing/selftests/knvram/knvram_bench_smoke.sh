@@ -4,7 +4,9 @@
 # test partitions must finish without error and print every figure it was
 # asked for, each a positive, finite number. No figure is compared with
 # anything: timing belongs to `make bench`, not to the tests. POSIX sh
-# (busybox).
+# (busybox). With the UBI backend's ubicfg (64 KiB) and the raw UBI volume
+# "knvram-raw", the UBI rows run too (a few dozen LEB changes); without
+# them, their tests are skipped.
 
 DIR=$(dirname "$0")
 BENCH=$DIR/knvram_bench
@@ -59,10 +61,18 @@ if [ ! -x "$BENCH" ] || [ ! -e /dev/knvram/knvtest0 ] ||
 	echo "1..0 # SKIP no knvram_bench or no knvtest0/knvtest1"
 	exit 4
 fi
-echo "1..8"
+echo "1..13"
 
-"$BENCH" -r 3 -n 5 -d 100 -x lat,txn,reader,sync,emerg -l knvtest1 \
+raw=
+for v in /sys/class/ubi/ubi*_*; do
+	[ "$(cat "$v/name" 2>/dev/null)" = knvram-raw ] && raw=/dev/${v##*/}
+done
+ubi=none
+[ -e /dev/knvram/ubicfg ] && [ -n "$raw" ] && ubi=ubicfg
+
+"$BENCH" -r 3 -n 5 -d 100 -x lat,txn,reader,sync,ubi,emerg -l knvtest1 \
 	-t knvtest0,knvtest1 -k 1,16,256 -c knvtest1 -s knvtest1 \
+	-u $ubi ${raw:+-U "$raw" -N 2} \
 	>$OUT 2>$OUT.err
 status=$?
 if [ $status = 0 ] && grep -q '^knvram-bench: done figures=[0-9]* errors=0$' $OUT; then
@@ -73,8 +83,8 @@ else
 fi
 
 missing=
-for row in "1. Latency" "2. Transaction" "3. A reader" "4. Sync" "4b. Emergency" \
-	"5. UBI"; do
+for row in "1. Latency" "1b. " "2. Transaction" "3. A reader" "4. Sync" \
+	"4b. Emergency" "5. UBI"; do
 	sed -n '/table begin/,/table end/p' $OUT | grep -q "^$row" ||
 		missing="$missing '$row'"
 done
@@ -99,6 +109,27 @@ if grep -q '^knvram-bench: emergency status=not-measured' $OUT; then
 	ok "emergency sync figures # SKIP no gpio-sim power-fail line"
 else
 	check "emergency sync figures" 3 '^knvram-bench: emergency ' ns
+fi
+
+# The raw UBI volume: pwrite (an atomic LEB change) and pread x 4 sizes,
+# their ratios; the UBI backend's syncs of 1 block, 1% (1 block) and 100%
+# of ubicfg, with the LEBs written, next to raw writes of as many bytes.
+if [ $ubi = none ]; then
+	for t in "raw UBI latency figures" "raw UBI atomic writes change LEBs" \
+		"knvram/raw UBI ratios" \
+		"UBI backend sync figures" "raw UBI write figures"; do
+		ok "$t # SKIP no ubicfg or no UBI volume knvram-raw"
+	done
+else
+	check "raw UBI latency figures" 8 \
+		'^knvram-bench: lat .*target=ubi-raw dev=' med_ns p99_ns max_ns
+	check "raw UBI atomic writes change LEBs" 4 \
+		'^knvram-bench: lat op=pwrite .*target=ubi-raw' lebs_per_call
+	check "knvram/raw UBI ratios" 8 \
+		'^knvram-bench: ratio op=p.*to=ubi-raw' med p99
+	check "UBI backend sync figures" 3 '^knvram-bench: ubisync part=ubicfg ' \
+		ns fsync_ns written_bytes lebs flash_bytes leb_bytes
+	check "raw UBI write figures" 3 '^knvram-bench: ubiraw ' ns lebs
 fi
 
 if [ $fails != 0 ]; then
