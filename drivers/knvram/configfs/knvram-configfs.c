@@ -549,8 +549,9 @@ static void knvram_cfs_drop_item(struct config_group *group,
 		 * stays on the media (and live, if it was), as after a boot.
 		 */
 		if (ret && ret != -ENOENT)
-			dev_warn(be->dev, "%s: partition '%s' kept: %pe\n",
-				 be->name, p->e.name, ERR_PTR(ret));
+			dev_warn_ratelimited(be->dev,
+					     "%s: partition '%s' kept: %pe\n",
+					     be->name, p->e.name, ERR_PTR(ret));
 	}
 	config_item_put(item);
 }
