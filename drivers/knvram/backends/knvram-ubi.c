@@ -581,35 +581,21 @@ static ssize_t knvram_ubi_stat_show(struct device *dev,
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
-static struct dev_ext_attribute knvram_ubi_leb_changes = {
-	__ATTR(leb_changes, 0444, knvram_ubi_stat_show, NULL),
-	(void *)offsetof(struct knvram_ubi, leb_changes)
-};
+#define KNVRAM_UBI_STAT(_name)						\
+	static struct dev_ext_attribute knvram_ubi_##_name = {		\
+		.attr = {						\
+			.attr = { .name = __stringify(_name), .mode = 0444 }, \
+			.show = knvram_ubi_stat_show,			\
+		},							\
+		.var = (void *)offsetof(struct knvram_ubi, _name),	\
+	}
 
-static struct dev_ext_attribute knvram_ubi_bytes_written = {
-	__ATTR(bytes_written, 0444, knvram_ubi_stat_show, NULL),
-	(void *)offsetof(struct knvram_ubi, bytes_written)
-};
-
-static struct dev_ext_attribute knvram_ubi_flushes = {
-	__ATTR(flushes, 0444, knvram_ubi_stat_show, NULL),
-	(void *)offsetof(struct knvram_ubi, flushes)
-};
-
-static struct dev_ext_attribute knvram_ubi_last_flush_lebs = {
-	__ATTR(last_flush_lebs, 0444, knvram_ubi_stat_show, NULL),
-	(void *)offsetof(struct knvram_ubi, last_flush_lebs)
-};
-
-static struct dev_ext_attribute knvram_ubi_last_flush_bytes = {
-	__ATTR(last_flush_bytes, 0444, knvram_ubi_stat_show, NULL),
-	(void *)offsetof(struct knvram_ubi, last_flush_bytes)
-};
-
-static struct dev_ext_attribute knvram_ubi_errors = {
-	__ATTR(errors, 0444, knvram_ubi_stat_show, NULL),
-	(void *)offsetof(struct knvram_ubi, errors)
-};
+KNVRAM_UBI_STAT(leb_changes);
+KNVRAM_UBI_STAT(bytes_written);
+KNVRAM_UBI_STAT(flushes);
+KNVRAM_UBI_STAT(last_flush_lebs);
+KNVRAM_UBI_STAT(last_flush_bytes);
+KNVRAM_UBI_STAT(errors);
 
 static ssize_t leb_size_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
