@@ -76,6 +76,9 @@ start=$(date +%s)
 
 phase setup
 scripts/setup-host.sh
+# Before anything is built: every input outside the cache comes from a
+# package that setup-host.sh names (or from one of its Depends).
+result "static/host-packages" "$run/host-packages.log" scripts/host-packages.sh
 phase kernel
 scripts/kernel.sh
 src=$(kernel_src_dir)

@@ -6,6 +6,10 @@
 [ -z "${_knvram_lib:-}" ] || return 0
 _knvram_lib=1
 
+# The bench runs Debian's tools, from the packages setup-host.sh installs,
+# before anything installed by hand (a pyenv python3, /usr/local/bin).
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
+
 KNVRAM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KNVRAM_CACHE=${KNVRAM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/knvram}
 KNVRAM_ARCH=arm64

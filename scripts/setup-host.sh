@@ -6,9 +6,24 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-packages="linux-source-6.12 gcc-aarch64-linux-gnu qemu-system-arm
-device-tree-compiler dt-schema sparse bc bison flex libssl-dev libelf-dev
-cpio kmod xz-utils gzip mtd-utils python3 rsync make perl file"
+# Every package the bench uses, by name: with --no-install-recommends a
+# package that is only recommended by another is absent on a fresh machine
+# (static/host-packages in `make check` holds this list to that).
+#  - gcc-aarch64-linux-gnu only recommends libc6-dev-arm64-cross, the arm64
+#    C library headers and static libraries of the kselftests;
+#  - qemu-system-arm only recommends ipxe-qemu, the ROM files of the virt
+#    board's virtio devices (efi-virtio.rom);
+#  - gcc and libc6-dev build the kernel's host programs;
+#  - strace lets static/host-packages see which files the tools use.
+packages="linux-source-6.12 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+qemu-system-arm ipxe-qemu device-tree-compiler dt-schema sparse gcc
+libc6-dev bc bison flex libssl-dev libelf-dev cpio kmod xz-utils gzip
+mtd-utils python3 rsync make perl file strace util-linux"
+
+if [ "${1:-}" = --list ]; then
+	echo $packages
+	exit 0
+fi
 
 mkdir -p "$KNVRAM_CACHE"
 exec 6>"$KNVRAM_CACHE/.setup.lock"
