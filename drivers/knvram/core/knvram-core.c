@@ -38,9 +38,9 @@
 /* Protects the lists of backends and partitions, and partition names. */
 DEFINE_MUTEX(knvram_lock);
 EXPORT_SYMBOL_IF_KUNIT(knvram_lock);
-static LIST_HEAD(knvram_backends);
+LIST_HEAD(knvram_backends);
 /* Every live partition; RCU for the emergency sync, knvram_lock to change. */
-static LIST_HEAD(knvram_partitions);
+LIST_HEAD(knvram_partitions);
 static DEFINE_IDA(knvram_minors);
 static dev_t knvram_devt;
 /* Frees published transactions; drained (after rcu_barrier()) at exit. */
@@ -1003,7 +1003,7 @@ u64 knvram_backend_space(struct knvram_backend *be)
 EXPORT_SYMBOL_NS_GPL(knvram_backend_space, KNVRAM);
 
 /* Is [start, start + len) of partition space free for partition @name? */
-static int knvram_check_range(struct knvram_backend *be, const char *name,
+int knvram_check_range(struct knvram_backend *be, const char *name,
 			      u64 start, u64 len)
 {
 	struct knvram_partition *other;
@@ -1032,7 +1032,7 @@ static int knvram_check_range(struct knvram_backend *be, const char *name,
 	return 0;
 }
 
-static struct knvram_partition *
+struct knvram_partition *
 knvram_partition_alloc(struct knvram_backend *be,
 		       const struct knvram_partition_info *info)
 {
@@ -1080,7 +1080,7 @@ knvram_partition_alloc(struct knvram_backend *be,
  * it becomes visible, and make it the backend's. On failure the caller
  * put_device()s @part.
  */
-static int knvram_partition_add(struct knvram_partition *part, u64 offset,
+int knvram_partition_add(struct knvram_partition *part, u64 offset,
 				bool fresh, struct knvram_label *label)
 {
 	struct knvram_backend *be = part->be;
@@ -1206,7 +1206,7 @@ static void knvram_partitions_free(struct list_head *removed)
 	}
 }
 
-static void knvram_partition_remove_locked(struct knvram_partition *part)
+void knvram_partition_remove_locked(struct knvram_partition *part)
 {
 	LIST_HEAD(removed);
 
@@ -1232,294 +1232,6 @@ void knvram_partition_remove(struct knvram_partition *part)
 	knvram_partition_remove_locked(part);
 }
 EXPORT_SYMBOL_NS_GPL(knvram_partition_remove, KNVRAM);
-
-/* ------------------------------------------------------------------ */
-/* Runtime partitions: created through configfs, kept in the label */
-
-/**
- * knvram_name_taken() - is a partition name in use anywhere?
- * @name: Partition name.
- *
- * Return: true if a partition of that name exists or a label of any
- * backend records one.
- */
-bool knvram_name_taken(const char *name)
-{
-	struct knvram_backend *be;
-
-	lockdep_assert_held(&knvram_lock);
-	if (knvram_find_locked(name))
-		return true;
-	list_for_each_entry(be, &knvram_backends, node)
-		if (be->label && knvram_label_find(be->label, name))
-			return true;
-	return false;
-}
-
-struct knvram_backend *knvram_backend_find(const char *name)
-{
-	struct knvram_backend *be;
-
-	lockdep_assert_held(&knvram_lock);
-	list_for_each_entry(be, &knvram_backends, node)
-		if (!strcmp(be->name, name))
-			return be;
-	return NULL;
-}
-
-/* First fit for @len bytes of partition space, or -ENOSPC. */
-static int knvram_place(struct knvram_backend *be, const char *name, u64 len,
-			u64 *offset)
-{
-	struct knvram_partition *part;
-	u64 best = U64_MAX, cand;
-	u32 i;
-
-	/* Candidates: the start, and the end of every used range. */
-	if (!knvram_check_range(be, name, 0, len))
-		best = 0;
-	list_for_each_entry(part, &be->partitions, be_node) {
-		cand = part->offset + 2 * part->bank_size -
-		       knvram_media_label_size(be);
-		if (cand < best && !knvram_check_range(be, name, cand, len))
-			best = cand;
-	}
-	for (i = 0; i < be->label->n; i++) {
-		const struct knvram_label_entry *e = &be->label->e[i];
-
-		cand = e->offset + knvram_partition_footprint(be, e->size);
-		if (cand < best && !knvram_check_range(be, name, cand, len))
-			best = cand;
-	}
-	if (best == U64_MAX)
-		return -ENOSPC;
-	*offset = best;
-	return 0;
-}
-
-static struct knvram_partition *
-knvram_runtime_alloc(struct knvram_backend *be,
-		     const struct knvram_label_entry *e)
-{
-	struct knvram_partition_info info = {
-		.name = e->name,
-		.size = e->size,
-		.autot = e->flags & KNVRAM_LABEL_AUTOT,
-	};
-	struct knvram_partition *part;
-
-	part = knvram_partition_alloc(be, &info);
-	if (IS_ERR(part))
-		return part;
-	part->runtime = true;
-	part->uid = make_kuid(&init_user_ns, e->uid);
-	part->gid = make_kgid(&init_user_ns, e->gid);
-	part->mode = e->mode & 0777;
-	return part;
-}
-
-/**
- * knvram_runtime_enable() - create a runtime partition
- * @be:    Backend.
- * @tmpl:  Name, size, offset (or %KNVRAM_OFFSET_AUTO), owner, mode, autot.
- * @fresh: A new partition: placed, formatted and added to the label.
- *         Otherwise @tmpl names a label entry that is not live; its data
- *         is loaded and the entry marked enabled.
- * @partp: Result.
- *
- * The label is updated after the partition is on the media and before its
- * device appears; on any error neither the label nor the media's other
- * partitions have changed.
- *
- * Context: Process context; sleeps. Caller holds knvram_lock.
- * Return: 0; -EINVAL for a bad name or a size or offset that is not a
- * non-zero multiple of the block size; -EEXIST if the name is taken;
- * -ENOSPC if it does not fit or the label is full; -EBUSY if it overlaps
- * another partition; -EUCLEAN if the backend's label is unreadable, or the
- * partition's banks are; -ENOENT if there is no such entry (!@fresh);
- * -ENOMEM; or the backend's error.
- */
-int knvram_runtime_enable(struct knvram_backend *be,
-			  const struct knvram_label_entry *tmpl, bool fresh,
-			  struct knvram_partition **partp)
-{
-	struct knvram_label *label __free(kfree) = NULL;
-	struct knvram_label_entry *e;
-	struct knvram_partition *part;
-	u64 fp;
-	int ret;
-
-	lockdep_assert_held(&knvram_lock);
-	if (be->label->err)
-		return be->label->err;
-	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
-	if (!label)
-		return -ENOMEM;
-
-	if (fresh) {
-		if (!knvram_name_valid(tmpl->name))
-			return -EINVAL;
-		if (knvram_name_taken(tmpl->name))
-			return -EEXIST;
-		fp = knvram_partition_footprint(be, tmpl->size);
-		if (!fp)
-			return -EINVAL;
-		if (tmpl->offset != KNVRAM_OFFSET_AUTO &&
-		    tmpl->offset % be->block_size)
-			return -EINVAL;
-		if (label->n == KNVRAM_LABEL_ENTRIES)
-			return -ENOSPC;
-		e = &label->e[label->n++];
-		*e = *tmpl;
-		if (e->offset == KNVRAM_OFFSET_AUTO) {
-			ret = knvram_place(be, e->name, fp, &e->offset);
-			if (ret)
-				return ret;
-		}
-	} else {
-		e = knvram_label_find(label, tmpl->name);
-		if (!e)
-			return -ENOENT;
-	}
-	e->flags |= KNVRAM_LABEL_ENABLED;
-	e->err = 0;
-
-	part = knvram_runtime_alloc(be, e);
-	if (IS_ERR(part))
-		return PTR_ERR(part);
-	ret = knvram_partition_add(part, e->offset, fresh, label);
-	if (ret) {
-		put_device(&part->dev);
-		return ret;
-	}
-	retain_and_null_ptr(label);
-	*partp = part;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_enable);
-
-/**
- * knvram_runtime_disable() - remove a runtime partition
- * @part:  A runtime partition.
- * @erase: Remove its label entry: its data is gone. Otherwise the entry
- *         stays, marked disabled, and the data stays on the media.
- *
- * Context: Process context; sleeps. Caller holds knvram_lock.
- * Return: 0; -EBUSY if the partition is open; -EUCLEAN, -ENOMEM or the
- * backend's error if the label could not be written: the partition is
- * then still there.
- */
-int knvram_runtime_disable(struct knvram_partition *part, bool erase)
-{
-	struct knvram_backend *be = part->be;
-	struct knvram_label *label, *old;
-	struct knvram_label_entry *e;
-	int ret;
-
-	lockdep_assert_held(&knvram_lock);
-	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
-	if (!label)
-		return -ENOMEM;
-	e = knvram_label_find(label, part->name);
-	if (WARN_ON_ONCE(!e)) {
-		kfree(label);
-		return -ENOENT;
-	}
-	if (erase) {
-		memmove(e, e + 1, (u8 *)&label->e[label->n] - (u8 *)(e + 1));
-		label->n--;
-	} else {
-		e->flags &= ~KNVRAM_LABEL_ENABLED;
-	}
-
-	/* No new handle from here on; none may be open. */
-	scoped_guard(mutex, &part->lock) {
-		if (part->nhandles) {
-			kfree(label);
-			return -EBUSY;
-		}
-		WRITE_ONCE(part->dead, true);
-	}
-	ret = knvram_label_store(be, label);
-	if (ret) {
-		scoped_guard(mutex, &part->lock)
-			WRITE_ONCE(part->dead, false);
-		kfree(label);
-		return ret;
-	}
-	old = be->label;
-	be->label = label;
-	kfree(old);
-	knvram_partition_remove_locked(part);
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_disable);
-
-/**
- * knvram_runtime_forget() - erase the label entry of a partition not live
- * @be:   Backend.
- * @name: Partition name.
- *
- * Context: Process context; sleeps. Caller holds knvram_lock.
- * Return: 0; -ENOENT if there is no such entry; -EBUSY if the partition is
- * live; -EUCLEAN, -ENOMEM or the backend's error.
- */
-int knvram_runtime_forget(struct knvram_backend *be, const char *name)
-{
-	struct knvram_label *label __free(kfree) = NULL;
-	struct knvram_label_entry *e;
-	struct knvram_label *old;
-	int ret;
-
-	lockdep_assert_held(&knvram_lock);
-	if (knvram_find_locked(name))
-		return -EBUSY;
-	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
-	if (!label)
-		return -ENOMEM;
-	e = knvram_label_find(label, name);
-	if (!e)
-		return -ENOENT;
-	memmove(e, e + 1, (u8 *)&label->e[label->n] - (u8 *)(e + 1));
-	label->n--;
-	ret = knvram_label_store(be, label);
-	if (ret)
-		return ret;
-	old = be->label;
-	be->label = no_free_ptr(label);
-	kfree(old);
-	return 0;
-}
-
-/* At registration: bring back the enabled runtime partitions. */
-static void knvram_restore_runtime(struct knvram_backend *be)
-{
-	u32 i;
-
-	guard(mutex)(&knvram_lock);
-	for (i = 0; i < be->label->n; i++) {
-		struct knvram_label_entry *e = &be->label->e[i];
-		struct knvram_partition *part;
-		int ret = -EINVAL;
-
-		if (!(e->flags & KNVRAM_LABEL_ENABLED))
-			continue;
-		if (knvram_name_valid(e->name) &&
-		    !(e->offset % be->block_size)) {
-			part = knvram_runtime_alloc(be, e);
-			ret = PTR_ERR_OR_ZERO(part);
-			if (!ret)
-				ret = knvram_partition_add(part, e->offset,
-							   false, NULL);
-			if (ret && !IS_ERR(part))
-				put_device(&part->dev);
-		}
-		e->err = ret;
-		if (ret)
-			dev_err(be->dev, "%s: runtime partition '%s' not restored: %pe\n",
-				be->name, e->name, ERR_PTR(ret));
-	}
-}
 
 /* ------------------------------------------------------------------ */
 /* Backends */

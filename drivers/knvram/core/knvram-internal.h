@@ -279,7 +279,20 @@ ssize_t knvram_write_iter(struct knvram_handle *h, struct iov_iter *from,
 u64 knvram_dirty_bytes(struct knvram_partition *part);
 int knvram_handle_check(struct knvram_handle *h);
 
-/* runtime partitions (under knvram_lock) */
+/* partitions and backends (knvram-core.c), under knvram_lock */
+extern struct list_head knvram_backends;
+extern struct list_head knvram_partitions;
+int knvram_check_range(struct knvram_backend *be, const char *name,
+		       u64 start, u64 len);
+struct knvram_partition *
+knvram_partition_alloc(struct knvram_backend *be,
+		       const struct knvram_partition_info *info);
+int knvram_partition_add(struct knvram_partition *part, u64 offset,
+			 bool fresh, struct knvram_label *label);
+void knvram_partition_remove_locked(struct knvram_partition *part);
+
+/* runtime partitions (knvram-runtime.c), under knvram_lock */
+void knvram_restore_runtime(struct knvram_backend *be);
 bool knvram_name_valid(const char *name);
 bool knvram_name_taken(const char *name);
 struct knvram_partition *knvram_find_locked(const char *name);
