@@ -7,6 +7,7 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/capability.h>
 #include <linux/cleanup.h>
 #include <linux/ctype.h>
 #include <linux/device.h>
@@ -46,9 +47,6 @@ static dev_t knvram_devt;
 /* Frees published transactions; drained (after rcu_barrier()) at exit. */
 static struct workqueue_struct *knvram_wq;
 
-static void knvram_deferred_sync(struct work_struct *work);
-static DECLARE_WORK(knvram_deferred_work, knvram_deferred_sync);
-
 static char *knvram_devnode(const struct device *dev, umode_t *mode,
 			    kuid_t *uid, kgid_t *gid)
 {
@@ -77,130 +75,51 @@ const struct class knvram_class = {
 };
 
 /* ------------------------------------------------------------------ */
-/* Transactions */
+/* Syncs */
 
-static struct knvram_txn *knvram_txn_alloc(void)
-{
-	struct knvram_txn *txn = kzalloc(sizeof(*txn), GFP_KERNEL);
-
-	if (txn)
-		xa_init(&txn->blocks);
-	return txn;
-}
-
-static void knvram_txn_destroy(struct knvram_txn *txn)
-{
-	unsigned long idx;
-	void *blk;
-
-	xa_for_each(&txn->blocks, idx, blk)
-		kfree(blk);
-	xa_destroy(&txn->blocks);
-	kfree(txn);
-}
-
-static void knvram_txn_free_work(struct work_struct *work)
-{
-	knvram_txn_destroy(container_of(to_rcu_work(work), struct knvram_txn,
-					free));
-}
-
-/*
- * A published transaction may still be read by an emergency sync that
- * found it in @pubstate: free it after an RCU grace period.
+/**
+ * knvram_sync_part() - write a partition's committed state to its backend
+ * @part:     Partition.
+ * @nonblock: Fail with -EAGAIN rather than wait for another sync.
+ *
+ * Context: Process context; sleeps (backend I/O).
+ * Return: 0, -ENODEV once removed, -EAGAIN, or the backend's error.
  */
-static void knvram_txn_free_rcu(struct knvram_txn *txn)
-{
-	INIT_RCU_WORK(&txn->free, knvram_txn_free_work);
-	queue_rcu_work(knvram_wq, &txn->free);
-}
-
-static bool knvram_frozen(struct knvram_partition *part)
-{
-	return atomic_long_read(&part->pubstate) & KNVRAM_FROZEN;
-}
-
-/*
- * Publish @txn into the shadow. Called with the handle's lock held; the
- * caller frees @txn (after RCU) on success and keeps it on failure.
- */
-static int knvram_publish(struct knvram_partition *part,
-			  struct knvram_txn *txn, bool nonblock)
-{
-	long state = 0;
-	unsigned long idx;
-	void *blk;
-
-	if (nonblock) {
-		if (!mutex_trylock(&part->sync_lock))
-			return -EAGAIN;
-	} else {
-		mutex_lock(&part->sync_lock);
-	}
-	if (READ_ONCE(part->dead)) {
-		mutex_unlock(&part->sync_lock);
-		return -ENODEV;
-	}
-	if (nonblock) {
-		if (!down_write_trylock(&part->publish_lock)) {
-			mutex_unlock(&part->sync_lock);
-			return -EAGAIN;
-		}
-	} else {
-		down_write(&part->publish_lock);
-	}
-
-	/*
-	 * One atomic step decides whether this commit happens: either the
-	 * emergency sync froze the partition before (we refuse), or it will
-	 * see @txn in @pubstate and write its blocks itself.
-	 */
-	if (!atomic_long_try_cmpxchg(&part->pubstate, &state, (long)txn)) {
-		up_write(&part->publish_lock);
-		mutex_unlock(&part->sync_lock);
-		return -ESHUTDOWN;
-	}
-
-	xa_for_each(&txn->blocks, idx, blk) {
-		memcpy(part->shadow + idx * part->bs, blk, part->bs);
-		set_bit(idx, part->need[0]);
-		set_bit(idx, part->need[1]);
-	}
-
-	/* Fully ordered: the shadow and need[] are complete before this. */
-	state = (long)txn;
-	if (!atomic_long_try_cmpxchg(&part->pubstate, &state, 0))
-		atomic_long_set(&part->pubstate, KNVRAM_FROZEN);
-
-	up_write(&part->publish_lock);
-	mutex_unlock(&part->sync_lock);
-	atomic64_inc(&part->stats.commit_count);
-	return 0;
-}
-
-static int knvram_sync_part(struct knvram_partition *part, bool nonblock)
+int knvram_sync_part(struct knvram_partition *part, bool nonblock)
 {
 	int ret;
 
 	if (nonblock) {
-		if (!mutex_trylock(&part->sync_lock))
+		if (!mutex_trylock(&part->sync_mutex))
 			return -EAGAIN;
 	} else {
-		mutex_lock(&part->sync_lock);
+		mutex_lock(&part->sync_mutex);
 	}
-	if (READ_ONCE(part->dead))
-		ret = -ENODEV;
-	else
-		ret = knvram_media_sync(part, NULL, false);
-	mutex_unlock(&part->sync_lock);
+	ret = READ_ONCE(part->dead) ? -ENODEV : knvram_media_sync(part);
+	mutex_unlock(&part->sync_mutex);
 	return ret;
 }
 
+/**
+ * knvram_dirty_bytes() - committed bytes the newest bank lacks
+ * @part: Partition.
+ *
+ * Return: Bytes, a multiple of the block size.
+ */
 u64 knvram_dirty_bytes(struct knvram_partition *part)
 {
-	unsigned int bank = READ_ONCE(part->gen) & 1;
+	unsigned long b, n = 0;
+	unsigned int bank;
+	long s;
 
-	return (u64)bitmap_weight(part->need[bank], part->nblocks) * part->bs;
+	guard(spinlock)(&part->map_lock);
+	s = atomic_long_read(&part->state);
+	bank = READ_ONCE(part->gen) & 1;
+	for_each_set_bit(b, part->dirty[bank], part->nblocks)
+		if (part->map[knvram_latch_copy(s)][b]->ver !=
+		    READ_ONCE(part->bank_ver[bank][b]))
+			n++;
+	return (u64)n * part->bs;
 }
 EXPORT_SYMBOL_IF_KUNIT(knvram_dirty_bytes);
 
@@ -213,10 +132,10 @@ int knvram_handle_check(struct knvram_handle *h)
 	return READ_ONCE(h->part->dead) ? -ENODEV : 0;
 }
 
-static int knvram_attach_handle(struct knvram_partition *part,
+static int knvram_attach_locked(struct knvram_partition *part,
 				struct knvram_handle *h)
 {
-	guard(mutex)(&part->lock);
+	lockdep_assert_held(&part->lock);
 	if (part->dead)
 		return -ENODEV;
 	if ((h->flags & KNVRAM_WRITE) && part->writer)
@@ -231,6 +150,23 @@ static int knvram_attach_handle(struct knvram_partition *part,
 		part->writer = h;
 	part->nhandles++;
 	return 0;
+}
+
+/* A non-blocking open does not wait for the partition's lock. */
+static int knvram_attach_handle(struct knvram_partition *part,
+				struct knvram_handle *h)
+{
+	int ret;
+
+	if (h->flags & KNVRAM_NONBLOCK) {
+		if (!mutex_trylock(&part->lock))
+			return -EAGAIN;
+	} else {
+		mutex_lock(&part->lock);
+	}
+	ret = knvram_attach_locked(part, h);
+	mutex_unlock(&part->lock);
+	return ret;
 }
 
 struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
@@ -292,39 +228,58 @@ struct knvram_handle *knvram_open(const char *name, unsigned int flags)
 }
 EXPORT_SYMBOL_NS_GPL(knvram_open, KNVRAM);
 
+/* The sync of a non-blocking writer's close, which must not wait for it. */
+static void knvram_close_sync_work(struct work_struct *work)
+{
+	struct knvram_partition *part = container_of(work,
+						     struct knvram_partition,
+						     sync_work);
+	int ret = knvram_sync_part(part, false);
+
+	if (ret && ret != -ENODEV)
+		dev_err_ratelimited(&part->dev, "sync on close failed: %d\n",
+				    ret);
+	put_device(&part->dev);
+}
+
 /**
  * knvram_close() - close a handle
  * @h: Handle from knvram_open().
  *
- * An open transaction is aborted. When the last handle of the partition is
- * closed, the committed state is synced to the backend; a failure is
- * logged (rate limited) and the data stays dirty in the shadow.
+ * An open transaction is aborted. When the writer is closed, the committed
+ * state is synced to the backend (for a %KNVRAM_NONBLOCK handle, by a
+ * worker, after this returns); a failure is logged (rate limited) and the
+ * data stays dirty in memory. Closing a reader never syncs.
  *
  * Context: Process context; sleeps.
  */
 void knvram_close(struct knvram_handle *h)
 {
 	struct knvram_partition *part = h->part;
-	bool last;
+	bool writer;
 	int ret;
 
-	if (h->txn) {
-		knvram_txn_destroy(h->txn);
-		atomic64_inc(&part->stats.abort_count);
-	}
-
 	scoped_guard(mutex, &part->lock) {
-		if (part->writer == h)
+		writer = part->writer == h;
+		if (writer) {
+			if (h->in_txn) {
+				knvram_txn_drop(part);
+				atomic64_inc(&part->stats.abort_count);
+			}
 			part->writer = NULL;
-		last = !--part->nhandles;
+		}
+		part->nhandles--;
 	}
 
-	if (last) {
+	if (writer && !(h->flags & KNVRAM_NONBLOCK)) {
 		ret = knvram_sync_part(part, false);
 		if (ret && ret != -ENODEV)
 			dev_err_ratelimited(&part->dev,
-					    "sync on last close failed: %d\n",
-					    ret);
+					    "sync on close failed: %d\n", ret);
+	} else if (writer) {
+		get_device(&part->dev);
+		if (!queue_work(system_unbound_wq, &part->sync_work))
+			put_device(&part->dev);
 	}
 
 	knvram_configfs_unpin(h->pin);
@@ -340,8 +295,7 @@ EXPORT_SYMBOL_NS_GPL(knvram_close, KNVRAM);
  * non-blocking handle whose lock is taken, -ENODEV once the partition is
  * removed. The lock is dropped when @hl goes out of scope.
  */
-static struct knvram_handle *knvram_call_begin(struct knvram_handle *h,
-					       bool write)
+struct knvram_handle *knvram_call_begin(struct knvram_handle *h, bool write)
 {
 	if (write && !(h->flags & KNVRAM_WRITE))
 		return ERR_PTR(-EBADF);
@@ -358,403 +312,33 @@ static struct knvram_handle *knvram_call_begin(struct knvram_handle *h,
 	return h;
 }
 
-static void knvram_call_end(struct knvram_handle *h)
+void knvram_call_end(struct knvram_handle *h)
 {
 	if (!IS_ERR(h))
 		mutex_unlock(&h->lock);
 }
 
-DEFINE_CLASS(knvram_call, struct knvram_handle *, knvram_call_end(_T),
-	     knvram_call_begin(h, write), struct knvram_handle *h, bool write)
-
-/*
- * A reader copies the shadow under @publish_lock with page faults off, so
- * that a commit never waits for a user page to be faulted in (it would
- * hold @sync_lock meanwhile). A fault ends the copy; the pages are faulted
- * in without the lock and the whole copy is done again. What cannot be
- * faulted in at all shortens the read.
- */
-static ssize_t knvram_read_shadow(struct knvram_partition *part,
-				  struct iov_iter *to, u64 pos, size_t len,
-				  bool nonblock)
-{
-	size_t done;
-
-	for (;;) {
-		if (nonblock) {
-			if (!down_read_trylock(&part->publish_lock))
-				return -EAGAIN;
-		} else {
-			down_read(&part->publish_lock);
-		}
-		pagefault_disable();
-		done = copy_to_iter(part->shadow + pos, len, to);
-		pagefault_enable();
-		up_read(&part->publish_lock);
-		if (done == len)
-			return done;
-
-		iov_iter_revert(to, done);
-		len -= fault_in_iov_iter_writeable(to, len);
-		if (!len)
-			return -EFAULT;
-	}
-}
-
-ssize_t knvram_read_iter(struct knvram_handle *h, struct iov_iter *to,
-			 loff_t *pos)
-{
-	struct knvram_partition *part = h->part;
-	size_t len = iov_iter_count(to), done = 0;
-	bool nonblock = h->flags & KNVRAM_NONBLOCK;
-	ssize_t ret;
-
-	if (*pos < 0)
-		return -EINVAL;
-	CLASS(knvram_call, hl)(h, false);
-	if (IS_ERR(hl))
-		return PTR_ERR(hl);
-
-	if (*pos >= part->size || !len)
-		return 0;
-	len = min_t(u64, len, part->size - *pos);
-
-	if (h->txn) {
-		/* The writer: its own blocks first, else the shadow. */
-		while (done < len) {
-			u64 off = *pos + done;
-			unsigned long blk = div_u64(off, part->bs);
-			u32 boff = off - (u64)blk * part->bs;
-			size_t n = min_t(size_t, len - done, part->bs - boff);
-			u8 *src = xa_load(&h->txn->blocks, blk);
-			size_t copied;
-
-			src = src ? src + boff : part->shadow + off;
-			copied = copy_to_iter(src, n, to);
-			done += copied;
-			if (copied != n)
-				break;
-		}
-	} else if (part->writer == h) {
-		/* Only this handle changes the shadow: no lock needed. */
-		done = copy_to_iter(part->shadow + *pos, len, to);
-	} else {
-		ret = knvram_read_shadow(part, to, *pos, len, nonblock);
-		if (ret < 0)
-			return ret;
-		done = ret;
-	}
-
-	if (!done)
-		return -EFAULT;
-	*pos += done;
-	return done;
-}
-
-/* Undo a failed knvram_txn_write(): @txn is as it was. */
-static void knvram_txn_unstage(struct knvram_txn *txn, void **copies,
-			       unsigned long first, unsigned long n)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++) {
-		kfree(copies[i]);
-		/* Releases only the slots reserved (not yet stored) here. */
-		xa_release(&txn->blocks, first + i);
-	}
-}
-
-/*
- * Stage a write into @txn, all or nothing: every touched block gets a new
- * copy, the data is copied into the copies, and only if all of it arrived
- * do the copies replace the transaction's blocks. A fault or an allocation
- * failure leaves @txn as it was.
- */
-static int knvram_txn_stage(struct knvram_partition *part,
-			    struct knvram_txn *txn, struct iov_iter *from,
-			    u64 pos, size_t len, void **copies)
-{
-	unsigned long first = div_u64(pos, part->bs);
-	unsigned long n = div_u64(pos + len - 1, part->bs) - first + 1;
-	unsigned long i;
-	size_t done = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned long blk = first + i;
-		u64 bstart = (u64)blk * part->bs;
-		void *old = xa_load(&txn->blocks, blk);
-
-		copies[i] = kmalloc(part->bs, GFP_KERNEL);
-		/* Reserve new slots so that the final store cannot fail. */
-		if (!copies[i] ||
-		    (!old && xa_reserve(&txn->blocks, blk, GFP_KERNEL))) {
-			knvram_txn_unstage(txn, copies, first, i + 1);
-			return -ENOMEM;
-		}
-		/* Keep what the write does not cover. */
-		if (pos > bstart || pos + len < bstart + part->bs)
-			memcpy(copies[i], old ?: part->shadow + bstart,
-			       part->bs);
-	}
-
-	while (done < len) {
-		u64 off = pos + done;
-		unsigned long i = div_u64(off, part->bs) - first;
-		u32 boff = off - (u64)(first + i) * part->bs;
-		size_t chunk = min_t(size_t, len - done, part->bs - boff);
-
-		size_t copied = copy_from_iter(copies[i] + boff, chunk, from);
-
-		if (copied != chunk) {
-			knvram_txn_unstage(txn, copies, first, n);
-			iov_iter_revert(from, done + copied);
-			return -EFAULT;
-		}
-		done += chunk;
-	}
-
-	for (i = 0; i < n; i++) {
-		/* A reserved slot reads back as NULL: a new block. */
-		void *old = xa_store(&txn->blocks, first + i, copies[i],
-				     GFP_KERNEL);
-
-		if (!old)
-			txn->nblocks++;
-		kfree(old);
-	}
-	return 0;
-}
-
-static int knvram_txn_write(struct knvram_partition *part,
-			    struct knvram_txn *txn, struct iov_iter *from,
-			    u64 pos, size_t len)
-{
-	unsigned long n = div_u64(pos + len - 1, part->bs) -
-			  div_u64(pos, part->bs) + 1;
-	void *small[8] = { };
-	void **copies;
-	int ret;
-
-	if (n <= ARRAY_SIZE(small))
-		return knvram_txn_stage(part, txn, from, pos, len, small);
-
-	copies = kvcalloc(n, sizeof(*copies), GFP_KERNEL);
-	if (!copies)
-		return -ENOMEM;
-	ret = knvram_txn_stage(part, txn, from, pos, len, copies);
-	kvfree(copies);
-	return ret;
-}
-
-ssize_t knvram_write_iter(struct knvram_handle *h, struct iov_iter *from,
-			  loff_t *pos)
-{
-	struct knvram_partition *part = h->part;
-	size_t len = iov_iter_count(from);
-	struct knvram_txn *txn;
-	bool implicit = false;
-	int ret;
-
-	if (*pos < 0)
-		return -EINVAL;
-	CLASS(knvram_call, hl)(h, true);
-	if (IS_ERR(hl))
-		return PTR_ERR(hl);
-
-	if (knvram_frozen(part))
-		return -ESHUTDOWN;
-	if (!len)
-		return 0;
-	if (*pos >= part->size)
-		return -ENOSPC;
-	len = min_t(u64, len, part->size - *pos);
-
-	txn = h->txn;
-	if (!txn) {
-		txn = knvram_txn_alloc();
-		if (!txn)
-			return -ENOMEM;
-		implicit = !h->autot;
-	}
-
-	ret = knvram_txn_write(part, txn, from, *pos, len);
-	if (ret)
-		goto err_txn;
-
-	if (implicit) {
-		/* A write outside a transaction is a transaction of one. */
-		ret = knvram_publish(part, txn, h->flags & KNVRAM_NONBLOCK);
-		if (ret) {
-			iov_iter_revert(from, len);
-			goto err_txn;
-		}
-		knvram_txn_free_rcu(txn);
-		*pos += len;
-		/* As for files: the write happened even if the sync fails. */
-		if (h->flags & KNVRAM_SYNC) {
-			ret = knvram_sync_part(part, false);
-			if (ret)
-				return ret;
-		}
-		return len;
-	}
-	h->txn = txn;
-	*pos += len;
-	return len;
-
-err_txn:
-	if (txn != h->txn)
-		knvram_txn_destroy(txn);
-	return ret;
-}
-
-/**
- * knvram_read() - read from a partition
- * @h:   Handle.
- * @buf: Destination.
- * @len: Bytes to read.
- * @pos: Offset in the partition; advanced by what was read.
- *
- * A reader sees the committed state, the writer also its own open
- * transaction. A read running at the same time as a commit returns, for its
- * whole range, all old or all new data.
- *
- * Context: Process context; sleeps unless the handle is non-blocking.
- * Return: Bytes read (0 at or past the end), or -ENODEV if the partition
- * was removed, -EAGAIN if non-blocking and it would sleep, -EINVAL for a
- * negative @pos.
- */
-ssize_t knvram_read(struct knvram_handle *h, void *buf, size_t len,
-		    loff_t *pos)
-{
-	struct kvec kv = { .iov_base = buf, .iov_len = len };
-	struct iov_iter iter;
-
-	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, len);
-	return knvram_read_iter(h, &iter, pos);
-}
-EXPORT_SYMBOL_NS_GPL(knvram_read, KNVRAM);
-
-/**
- * knvram_write() - write to a partition
- * @h:   Handle opened with %KNVRAM_WRITE.
- * @buf: Source.
- * @len: Bytes to write.
- * @pos: Offset in the partition; advanced by what was written.
- *
- * Inside a transaction (or with autot on, which starts one) the data is
- * staged in the transaction. Otherwise it is published at once, as a
- * transaction of its own, and with %KNVRAM_SYNC synced before returning.
- * A write crossing the end of the partition is short.
- *
- * Context: Process context; sleeps.
- * Return: Bytes written, or -EBADF (reader), -ENOSPC (@pos at or past the
- * end), -ESHUTDOWN (power failing), -ENODEV (removed), -EAGAIN
- * (non-blocking), -ENOMEM, or a sync error with %KNVRAM_SYNC.
- */
-ssize_t knvram_write(struct knvram_handle *h, const void *buf, size_t len,
-		     loff_t *pos)
-{
-	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
-	struct iov_iter iter;
-
-	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
-	return knvram_write_iter(h, &iter, pos);
-}
-EXPORT_SYMBOL_NS_GPL(knvram_write, KNVRAM);
-
-/**
- * knvram_tbegin() - start a transaction
- * @h: Handle opened with %KNVRAM_WRITE.
- *
- * Context: Process context; sleeps unless the handle is non-blocking.
- * Return: 0, -EALREADY if one is open, -EBADF (reader), -ENODEV, -EAGAIN,
- * -ENOMEM.
- */
-int knvram_tbegin(struct knvram_handle *h)
-{
-	CLASS(knvram_call, hl)(h, true);
-	if (IS_ERR(hl))
-		return PTR_ERR(hl);
-
-	if (h->txn)
-		return -EALREADY;
-	h->txn = knvram_txn_alloc();
-	return h->txn ? 0 : -ENOMEM;
-}
-EXPORT_SYMBOL_NS_GPL(knvram_tbegin, KNVRAM);
-
-/**
- * knvram_tcommit() - publish the open transaction
- * @h: Handle with an open transaction.
- *
- * Every write of the transaction becomes visible to all handles at once.
- * With %KNVRAM_SYNC the committed state is synced before returning.
- *
- * Context: Process context; sleeps unless the handle is non-blocking.
- * Return: 0; -EINVAL if no transaction is open; -ESHUTDOWN if the power is
- * failing, -EAGAIN if non-blocking and it would sleep (the transaction
- * stays open in both cases); -EBADF, -ENODEV; or a sync error with
- * %KNVRAM_SYNC (the commit itself happened).
- */
-int knvram_tcommit(struct knvram_handle *h)
-{
-	struct knvram_partition *part = h->part;
-	int ret;
-
-	CLASS(knvram_call, hl)(h, true);
-	if (IS_ERR(hl))
-		return PTR_ERR(hl);
-
-	if (!h->txn)
-		return -EINVAL;
-	ret = knvram_publish(part, h->txn, h->flags & KNVRAM_NONBLOCK);
-	if (ret)
-		return ret;
-	knvram_txn_free_rcu(h->txn);
-	h->txn = NULL;
-	if (h->flags & KNVRAM_SYNC)
-		return knvram_sync_part(part, false);
-	return 0;
-}
-EXPORT_SYMBOL_NS_GPL(knvram_tcommit, KNVRAM);
-
-/**
- * knvram_tabort() - drop the open transaction
- * @h: Handle with an open transaction.
- *
- * Context: Process context; sleeps unless the handle is non-blocking.
- * Return: 0, -EINVAL if no transaction is open, -EBADF, -ENODEV, -EAGAIN.
- */
-int knvram_tabort(struct knvram_handle *h)
-{
-	CLASS(knvram_call, hl)(h, true);
-	if (IS_ERR(hl))
-		return PTR_ERR(hl);
-
-	if (!h->txn)
-		return -EINVAL;
-	knvram_txn_destroy(h->txn);
-	h->txn = NULL;
-	atomic64_inc(&h->part->stats.abort_count);
-	return 0;
-}
-EXPORT_SYMBOL_NS_GPL(knvram_tabort, KNVRAM);
-
 /**
  * knvram_sync() - write the committed state to the backend
- * @h: Handle (reader or writer).
+ * @h: Handle opened with %KNVRAM_WRITE, or a reader whose caller has
+ *     CAP_SYS_ADMIN.
  *
  * Writes only the blocks committed since the last sync, to the older of
  * the partition's two banks, then commits them with the bank's header; an
- * open transaction is not part of it.
+ * open transaction is not part of it. The sync takes a snapshot of the
+ * committed blocks at memory speed and writes it without holding anything
+ * that reads, writes and commits wait for.
  *
  * Context: Process context; sleeps unless the handle is non-blocking.
- * Return: 0, -ENODEV, -EAGAIN, or the backend's error (the data stays
- * dirty and the next sync tries again).
+ * Return: 0; -EBADF for a reader without CAP_SYS_ADMIN (a read-only user
+ * must not wear out the media); -ENODEV; -EAGAIN if non-blocking and
+ * another sync of the partition is running; or the backend's error (the
+ * data stays dirty and the next sync tries again).
  */
 int knvram_sync(struct knvram_handle *h)
 {
+	if (!(h->flags & KNVRAM_WRITE) && !capable(CAP_SYS_ADMIN))
+		return -EBADF;
 	return knvram_sync_part(h->part, h->flags & KNVRAM_NONBLOCK);
 }
 EXPORT_SYMBOL_NS_GPL(knvram_sync, KNVRAM);
@@ -802,133 +386,6 @@ u64 knvram_size(struct knvram_handle *h)
 	return h->part->size;
 }
 EXPORT_SYMBOL_NS_GPL(knvram_size, KNVRAM);
-
-/* ------------------------------------------------------------------ */
-/* Emergency sync */
-
-static bool knvram_deferred_pending;
-/* Between knvram_emergency_sync() and knvram_emergency_end(). */
-static bool knvram_power_failing;
-
-/*
- * Partitions whose backend cannot write in atomic context are synced from
- * here, in process context, as soon as the emergency sync can get a CPU.
- * They are frozen already, so nothing new is committed.
- */
-static void knvram_deferred_sync(struct work_struct *work)
-{
-	struct knvram_partition *part;
-
-	guard(mutex)(&knvram_lock);
-	WRITE_ONCE(knvram_deferred_pending, false);
-	list_for_each_entry(part, &knvram_partitions, all_node) {
-		u64 t0;
-
-		if (part->be->flags & KNVRAM_BACKEND_NMI_SAFE)
-			continue;
-		atomic64_inc(&part->stats.emergency_sync_deferred);
-		t0 = ktime_get_mono_fast_ns();
-		if (!knvram_sync_part(part, false)) {
-			atomic64_inc(&part->stats.emergency_sync_count);
-			atomic64_set(&part->stats.emergency_sync_last_ns,
-				     ktime_get_mono_fast_ns() - t0);
-		}
-	}
-}
-
-static void knvram_deferred_kick(struct irq_work *work)
-{
-	queue_work(system_highpri_wq, &knvram_deferred_work);
-}
-
-static DEFINE_IRQ_WORK(knvram_deferred_irq_work, knvram_deferred_kick);
-
-/**
- * knvram_emergency_sync() - the power is failing: sync every partition now
- *
- * Freezes every partition (writes and commits then fail with -ESHUTDOWN
- * until knvram_emergency_end()) and writes its committed state to the
- * backend. A commit that is half published when this runs is written
- * whole. Backends that can write in any context are written before this
- * returns; the others are synced by a high-priority worker as soon as
- * possible, and the power supply's hold-up time must cover that.
- *
- * Context: Any context, NMI included: takes no lock and sleeps on nothing.
- * Return: 0, or the first backend error.
- */
-int knvram_emergency_sync(void)
-{
-	struct knvram_partition *part;
-	bool deferred = false;
-	int ret = 0;
-
-	WRITE_ONCE(knvram_power_failing, true);
-	/* Pairs with knvram_freeze_new(): the flag, then the walk. */
-	smp_mb();
-	/*
-	 * The list is RCU-protected; partitions leave it, and are waited
-	 * for with synchronize_rcu(), before their backend goes away.
-	 */
-	rcu_read_lock();
-	list_for_each_entry_rcu(part, &knvram_partitions, all_node) {
-		long state = atomic_long_fetch_or(KNVRAM_FROZEN,
-						  &part->pubstate);
-		struct knvram_txn *txn;
-		int err;
-
-		if (!(part->be->flags & KNVRAM_BACKEND_NMI_SAFE)) {
-			deferred = true;
-			continue;
-		}
-		/*
-		 * Fully ordered with the commit's cmpxchg: if a commit is
-		 * publishing, @txn is complete and is written in place of
-		 * the half-updated shadow; it is freed only after RCU.
-		 */
-		txn = (struct knvram_txn *)(state & ~KNVRAM_FROZEN);
-		err = knvram_media_sync(part, txn, true);
-		if (err && !ret)
-			ret = err;
-	}
-	rcu_read_unlock();
-
-	if (deferred && !READ_ONCE(knvram_deferred_pending)) {
-		WRITE_ONCE(knvram_deferred_pending, true);
-		irq_work_queue(&knvram_deferred_irq_work);
-	}
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(knvram_emergency_sync, KNVRAM);
-
-/**
- * knvram_emergency_end() - the power is back: accept changes again
- *
- * Context: Any context.
- */
-void knvram_emergency_end(void)
-{
-	struct knvram_partition *part;
-
-	WRITE_ONCE(knvram_power_failing, false);
-	rcu_read_lock();
-	list_for_each_entry_rcu(part, &knvram_partitions, all_node)
-		atomic_long_andnot(KNVRAM_FROZEN, &part->pubstate);
-	rcu_read_unlock();
-}
-EXPORT_SYMBOL_NS_GPL(knvram_emergency_end, KNVRAM);
-
-/*
- * A partition added while the power fails is frozen like the others: either
- * the emergency sync's walk of the list sees it, or (full barriers on both
- * sides) it sees knvram_power_failing.
- */
-static void knvram_freeze_new(struct knvram_partition *part)
-{
-	/* Pairs with knvram_emergency_sync(): on the list, then the flag. */
-	smp_mb();
-	if (READ_ONCE(knvram_power_failing))
-		atomic_long_or(KNVRAM_FROZEN, &part->pubstate);
-}
 
 /* ------------------------------------------------------------------ */
 /* Partitions */
@@ -1004,7 +461,7 @@ EXPORT_SYMBOL_NS_GPL(knvram_backend_space, KNVRAM);
 
 /* Is [start, start + len) of partition space free for partition @name? */
 int knvram_check_range(struct knvram_backend *be, const char *name,
-			      u64 start, u64 len)
+		       u64 start, u64 len)
 {
 	struct knvram_partition *other;
 	u64 end;
@@ -1048,8 +505,9 @@ knvram_partition_alloc(struct knvram_backend *be,
 	part->autot = info->autot;
 	strscpy(part->name, info->name);
 	mutex_init(&part->lock);
-	mutex_init(&part->sync_lock);
-	init_rwsem(&part->publish_lock);
+	mutex_init(&part->sync_mutex);
+	INIT_WORK(&part->sync_work, knvram_close_sync_work);
+	knvram_io_init(part);
 	device_initialize(&part->dev);
 	part->dev.class = &knvram_class;
 	part->dev.type = &knvram_partition_type;
@@ -1081,7 +539,7 @@ knvram_partition_alloc(struct knvram_backend *be,
  * put_device()s @part.
  */
 int knvram_partition_add(struct knvram_partition *part, u64 offset,
-				bool fresh, struct knvram_label *label)
+			 bool fresh, struct knvram_label *label)
 {
 	struct knvram_backend *be = part->be;
 	struct knvram_label *old;
@@ -1182,8 +640,8 @@ static void knvram_partition_unlink(struct knvram_partition *part,
 		WRITE_ONCE(part->dead, true);
 
 	/* Nothing committed is lost: write it before the backend goes. */
-	scoped_guard(mutex, &part->sync_lock) {
-		ret = knvram_media_sync(part, NULL, false);
+	scoped_guard(mutex, &part->sync_mutex) {
+		ret = knvram_media_sync(part);
 		if (ret)
 			dev_err(&part->dev,
 				"final sync failed (%d): unsynced commits lost\n",
@@ -1370,8 +828,8 @@ void knvram_backend_unregister(struct knvram_backend *be)
 		synchronize_rcu();
 		knvram_partitions_free(&removed);
 	}
-	/* A deferred emergency sync may still be walking the old list. */
-	flush_work(&knvram_deferred_work);
+	/* A deferred emergency sync may still hold one of them. */
+	knvram_emergency_flush();
 	kfree(be->label);
 	kfree(be->name);
 	kfree(be);
@@ -1441,8 +899,7 @@ err_wq:
 static void __exit knvram_exit(void)
 {
 	knvram_configfs_exit();
-	irq_work_sync(&knvram_deferred_irq_work);
-	flush_work(&knvram_deferred_work);
+	knvram_emergency_exit();
 	class_unregister(&knvram_class);
 	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
 	/* Transactions waiting for a grace period, then for the worker. */

@@ -2,33 +2,36 @@
 /*
  * knvram core: what the core, the char device and configfs share.
  *
- * Concurrency model (details in Documentation/driver-api/knvram.rst):
+ * Concurrency model (the proof is in Documentation/driver-api/knvram.rst,
+ * "Concurrency"; knvram-io.c and knvram-emergency.c name each barrier):
  *
- * - A partition has one writer handle at most. Only the writer changes the
- *   shadow image, and only by publishing a transaction (knvram_commit()).
- *   So the writer reads the shadow without a partition lock.
- * - Transactions hold copies of the blocks they touched (copy on write);
- *   they are private to their handle until published.
- * - @publish_lock: readers of other handles hold it for reading while they
- *   copy out; a commit holds it for writing while it copies its blocks into
- *   the shadow. Readers therefore see all-old or all-new data and are not
- *   blocked while a transaction is merely open.
- * - @sync_lock serialises backend I/O of the partition with commits, so a
- *   sync writes one committed state.
- * - The emergency sync takes no lock (it may run in NMI). It learns from
- *   @pubstate, with one atomic read-modify-write, whether a commit is half
- *   published and, if so, writes that transaction's blocks in place of the
- *   shadow's ("rolls it forward"). Transactions are freed after an RCU grace
- *   period so that the emergency sync can read them.
+ * - The committed state of a partition is an array of immutable blocks
+ *   (struct knvram_blk), kept twice (@map[0], @map[1]) as a latch
+ *   (include/linux/seqlock.h, "latch"): the one writer updates one copy,
+ *   flips the sequence in @state, then updates the other. Readers, the
+ *   emergency sync included, use the copy the sequence names and never
+ *   wait. A replaced block is reused only after an RCU grace period.
+ * - A transaction stages private copies of the blocks it touches
+ *   (@txn); a commit swaps them in: no block data is copied.
+ * - @map_lock (a spinlock) orders a commit against a sync taking its
+ *   snapshot: a sync holds it only to copy the dirty block pointers, then
+ *   writes them without any lock a reader or writer needs.
+ * - The emergency sync takes no lock. One atomic read-modify-write of
+ *   @state freezes the partition and tells it which latch copy is the last
+ *   committed state; a commit whose flip comes later fails. Backend I/O of
+ *   a normal sync and of the emergency sync exclude each other through
+ *   @media and @io_cpu (a Dekker pair), with a hand-off to the interrupted
+ *   sync when the emergency sync interrupted it on its own CPU.
  *
- * Lock order: knvram_lock -> part->lock -> part->sync_lock ->
- * part->publish_lock; handle->lock comes before all partition locks.
+ * Lock order: knvram_lock -> part->lock; handle->lock -> part->sync_mutex
+ * -> part->map_lock -> part->pool_lock.
  */
 #ifndef _KNVRAM_INTERNAL_H
 #define _KNVRAM_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
+#include <linux/cleanup.h>
 #include <linux/device.h>
 #include <linux/knvram.h>
 #include <linux/knvram-provider.h>
@@ -54,8 +57,21 @@
 /* knvram_label_entry.offset: let the core place the partition. */
 #define KNVRAM_OFFSET_AUTO	U64_MAX
 
-/* In @pubstate: the partition refuses changes (power is failing). */
-#define KNVRAM_FROZEN		1UL
+/*
+ * knvram_partition.state: bit 0 FROZEN (the power is failing: no commit
+ * succeeds), bits 1-7 the emergency syncs reading the frozen latch copy,
+ * the rest the latch sequence (its low bit names the copy to read).
+ */
+#define KNVRAM_FROZEN		BIT(0)
+#define KNVRAM_ESYNC_ONE	BIT(1)
+#define KNVRAM_ESYNC_MASK	GENMASK(7, 1)
+#define KNVRAM_SEQ_SHIFT	8
+#define KNVRAM_SEQ_ONE		BIT(KNVRAM_SEQ_SHIFT)
+
+/* knvram_partition.media: who writes the media besides a normal sync. */
+#define KNVRAM_MEDIA_CLAIM	BIT(0)	/* an emergency sync owns the media */
+#define KNVRAM_MEDIA_HANDOFF	BIT(1)	/* ...and left it to the interrupted sync */
+#define KNVRAM_MEDIA_CPU_SHIFT	8	/* the claiming CPU */
 
 struct config_item;
 
@@ -158,11 +174,39 @@ struct knvram_stats {
 };
 
 /**
- * struct knvram_partition - a partition: shadow image, media state, device
+ * struct knvram_blk - one block of data, committed or staged
+ * @data:   @bs bytes. Immutable once committed.
+ * @ver:    Commit that published it (0: loaded from the media).
+ * @crc:    knvram_crc() of @data, valid once @crc_ok.
+ * @crc_ok: @crc is computed; set with release, read with acquire.
+ * @node:   In the pool's free or retired list.
+ * @cookie: RCU state when retired: reusable once that grace period ends.
+ */
+struct knvram_blk {
+	void *data;
+	u64 ver;
+	u32 crc;
+	bool crc_ok;
+	struct list_head node;
+	unsigned long cookie;
+};
+
+/**
+ * struct knvram_snap - a block of a sync's snapshot
+ * @blk: The committed block.
+ * @idx: Its index.
+ */
+struct knvram_snap {
+	struct knvram_blk *blk;
+	u32 idx;
+};
+
+/**
+ * struct knvram_partition - a partition: committed blocks, media state, device
  * @dev:          The device; /dev/knvram/<name>, /sys/class/knvram/<name>.
  * @cdev:         Its character device.
  * @be:           Backend; only dereferenced while @dead is false, under
- *                @sync_lock, or by the emergency sync (under RCU).
+ *                @sync_mutex, or by the emergency sync (under RCU).
  * @backend_name: Copy of the backend's name, for sysfs.
  * @name:         Partition name.
  * @offset:       Media byte offset of the partition's first bank.
@@ -171,18 +215,44 @@ struct knvram_stats {
  * @nblocks:      @size / @bs.
  * @bank_size:    Media bytes of one bank (header, table, data).
  * @table_size:   Media bytes of one bank's checksum table.
- * @shadow:       The shadow image: the committed state.
- * @need:         Per bank, the blocks that bank lacks. need[gen & 1] are the
- *                blocks committed since the last sync ("dirty").
- * @crc:          Per bank, the checksum table as it is (or is being
- *                written) on the media, @table_size bytes.
+ * @state:        %KNVRAM_FROZEN, emergency syncs, latch sequence.
+ * @map:          The two latch copies of the committed blocks.
+ * @commit_seq:   Last commit's number (@ver of its blocks); writer only.
+ * @map_lock:     Commits against a sync's snapshot.
+ * @dirty:        Per bank, the blocks it may lack (a hint; set by commits
+ *                before their flip, cleared by syncs).
+ * @pinned:       Blocks of the running sync's snapshot; a commit that
+ *                replaces one hands it to the sync (@handed). Under
+ *                @map_lock.
+ * @handed:       Replaced blocks the running sync still writes from.
+ * @snap:         The running sync's snapshot, @nblocks entries.
+ * @bank_ver:     Per bank, the @ver of each block it holds.
+ * @crc:          Per bank, its checksum table as on the media.
+ * @tpend:        Per bank, entries of @crc not yet written to the media.
+ * @tcrc:         Per bank, knvram_crc() of @crc's entries...
+ * @tcrc_stale:   ...unless this is set: recompute it before use.
  * @gen:          Generation of the newest bank on the media; that bank is
- *                gen & 1. Read locklessly by the emergency sync.
- * @pubstate:     The transaction being published, ORed with
- *                %KNVRAM_FROZEN. Changed by atomic read-modify-writes only.
+ *                gen & 1.
+ * @media:        %KNVRAM_MEDIA_CLAIM etc.
+ * @io_cpu:       The CPU a normal sync writes from, or -1.
+ * @media_epoch:  Emergency writes so far: a normal sync that sees it
+ *                change starts again.
+ * @esync_state:  @state as the emergency sync that handed off froze it.
+ * @esync_pending: A deferred emergency sync is due (bit 0).
+ * @sync_mutex:   Serialises normal syncs.
+ * @txn:          The writer's staged blocks, by index.
+ * @txn_map:      Which entries of @txn are set.
+ * @txn_n:        How many.
+ * @bounce:       A block the writer stages user data in first.
+ * @pool_lock:    Protects @pool_free, @pool_retired, @pool_nfree.
+ * @pool_free:    Blocks ready for reuse.
+ * @pool_retired: Replaced blocks, oldest first, waiting for their grace
+ *                period.
+ * @pool_nfree:   Entries of @pool_free.
+ * @crc_todo:     Committed blocks whose checksum is not computed yet.
+ * @crc_work:     Computes them.
+ * @sync_work:    The sync of a non-blocking writer's close.
  * @lock:         Protects @writer, @nhandles and @dead.
- * @sync_lock:    Serialises backend I/O and commits.
- * @publish_lock: Readers of the shadow vs. a commit publishing into it.
  * @writer:       The writer handle, if any.
  * @nhandles:     Open handles.
  * @dead:         Removed: every call fails with -ENODEV.
@@ -208,16 +278,46 @@ struct knvram_partition {
 	u32 nblocks;
 	u64 bank_size;
 	u64 table_size;
-	u8 *shadow;
-	unsigned long *need[2];
+
+	atomic_long_t state;
+	struct knvram_blk **map[2];
+	u64 commit_seq;
+	/* orders commits against a sync's snapshot */
+	spinlock_t map_lock;
+	unsigned long *dirty[2];
+	unsigned long *pinned;
+	struct list_head handed;
+	struct knvram_snap *snap;
+
+	u64 *bank_ver[2];
 	__le32 *crc[2];
+	unsigned long *tpend[2];
+	u32 tcrc[2];
+	bool tcrc_stale[2];
 	u64 gen;
-	atomic_long_t pubstate;
+	atomic_t media;
+	atomic_t io_cpu;
+	u32 media_epoch;
+	long esync_state;
+	unsigned long esync_pending;
+	/* serialises normal syncs */
+	struct mutex sync_mutex;
+
+	struct knvram_blk **txn;
+	unsigned long *txn_map;
+	u32 txn_n;
+	void *bounce;
+	/* protects the pool lists */
+	spinlock_t pool_lock;
+	struct list_head pool_free;
+	struct list_head pool_retired;
+	unsigned int pool_nfree;
+	unsigned long *crc_todo;
+	struct work_struct crc_work;
+	struct work_struct sync_work;
+
 	/* protects writer, nhandles, dead */
 	struct mutex lock;
-	/* serialises backend I/O and commits */
-	struct mutex sync_lock;
-	struct rw_semaphore publish_lock;
 	struct knvram_handle *writer;
 	unsigned int nhandles;
 	bool dead;
@@ -235,26 +335,14 @@ struct knvram_partition {
 #define to_knvram_partition(d) container_of(d, struct knvram_partition, dev)
 
 /**
- * struct knvram_txn - an open transaction
- * @blocks:  Block index -> private copy of the block (@bs bytes).
- * @nblocks: Number of entries in @blocks.
- * @free:    Frees the transaction after an RCU grace period.
- */
-struct knvram_txn {
-	struct xarray blocks;
-	unsigned int nblocks;
-	struct rcu_work free;
-};
-
-/**
  * struct knvram_handle - one open of a partition
- * @part:  The partition (a device reference is held).
- * @owner: The backend module, pinned while the handle is open.
- * @flags: KNVRAM_WRITE, KNVRAM_NONBLOCK, KNVRAM_SYNC.
- * @autot: Automatic transactions.
- * @lock:  Serialises the calls made on this handle.
- * @txn:   The open transaction, or NULL.
- * @pin:   The configfs item this handle pins, or NULL.
+ * @part:    The partition (a device reference is held).
+ * @owner:   The backend module, pinned while the handle is open.
+ * @flags:   KNVRAM_WRITE, KNVRAM_NONBLOCK, KNVRAM_SYNC.
+ * @autot:   Automatic transactions.
+ * @lock:    Serialises the calls made on this handle.
+ * @in_txn:  A transaction is open (its blocks are in the partition's @txn).
+ * @pin:     The configfs item this handle pins, or NULL.
  */
 struct knvram_handle {
 	struct knvram_partition *part;
@@ -263,7 +351,7 @@ struct knvram_handle {
 	bool autot;
 	/* serialises the calls made on this handle */
 	struct mutex lock;
-	struct knvram_txn *txn;
+	bool in_txn;
 	struct config_item *pin;
 };
 
@@ -278,6 +366,34 @@ ssize_t knvram_write_iter(struct knvram_handle *h, struct iov_iter *from,
 			  loff_t *pos);
 u64 knvram_dirty_bytes(struct knvram_partition *part);
 int knvram_handle_check(struct knvram_handle *h);
+int knvram_sync_part(struct knvram_partition *part, bool nonblock);
+struct knvram_handle *knvram_call_begin(struct knvram_handle *h, bool write);
+void knvram_call_end(struct knvram_handle *h);
+DEFINE_CLASS(knvram_call, struct knvram_handle *, knvram_call_end(_T),
+	     knvram_call_begin(h, write), struct knvram_handle *h, bool write)
+
+/* blocks, transactions, reads and writes (knvram-io.c) */
+struct knvram_blk *knvram_blk_get(struct knvram_partition *part);
+void knvram_blk_put(struct knvram_partition *part, struct knvram_blk *blk);
+void knvram_blk_retire(struct knvram_partition *part, struct knvram_blk *blk);
+u32 knvram_blk_crc(struct knvram_partition *part, struct knvram_blk *blk);
+void knvram_io_init(struct knvram_partition *part);
+void knvram_pool_drain(struct knvram_partition *part);
+int knvram_io_alloc(struct knvram_partition *part);
+void knvram_io_free(struct knvram_partition *part);
+void knvram_txn_drop(struct knvram_partition *part);
+static inline unsigned int knvram_latch_copy(long state)
+{
+	return (state >> KNVRAM_SEQ_SHIFT) & 1;
+}
+
+/* the emergency sync (knvram-emergency.c) */
+void knvram_freeze_new(struct knvram_partition *part);
+bool knvram_frozen(struct knvram_partition *part);
+int knvram_io_begin(struct knvram_partition *part, bool snap_frozen);
+void knvram_io_end(struct knvram_partition *part);
+void knvram_emergency_flush(void);
+void knvram_emergency_exit(void);
 
 /* partitions and backends (knvram-core.c), under knvram_lock */
 extern struct list_head knvram_backends;
@@ -324,8 +440,9 @@ int knvram_media_alloc(struct knvram_partition *part);
 void knvram_media_free(struct knvram_partition *part);
 int knvram_media_load(struct knvram_partition *part);
 int knvram_format(struct knvram_partition *part);
-int knvram_media_sync(struct knvram_partition *part, struct knvram_txn *txn,
-		      bool emergency);
+int knvram_media_sync(struct knvram_partition *part);
+int knvram_media_emergency(struct knvram_partition *part, long state);
+u32 knvram_crc(const void *buf, size_t len);
 u64 knvram_media_label_size(const struct knvram_backend *be);
 
 /* sysfs */

@@ -13,21 +13,26 @@
  * bank fails its header, table or block checksums and the other bank,
  * untouched, is the newest valid one. See Documentation/driver-api/knvram.rst.
  *
- * Every function here except knvram_media_load() runs in any context,
- * NMI included, when called with emergency = true: no locks, no sleeping,
- * no allocation.
+ * A normal sync (knvram_media_sync()) writes a snapshot of the committed
+ * blocks taken under the partition's map lock; the emergency sync
+ * (knvram_media_emergency()) writes the frozen latch copy, in any context,
+ * NMI included: no lock, no sleeping, no allocation. Who writes the media
+ * is settled in knvram-emergency.c; what a bank holds is tracked per block
+ * (@bank_ver, @crc, @tcrc), by whoever writes it.
  */
 
 #include <linux/bitmap.h>
+#include <linux/cleanup.h>
 #include <linux/crc32.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
-#include <linux/vmalloc.h>
-#include <linux/xarray.h>
 
 #include "knvram-internal.h"
 
@@ -64,7 +69,14 @@ struct knvram_bank_header {
 static_assert(sizeof(struct knvram_bank_header) == 64);
 static_assert(sizeof(struct knvram_bank_header) >= KNVRAM_MAX_WRITE_UNIT);
 
-static u32 knvram_crc(const void *buf, size_t len)
+/**
+ * knvram_crc() - the checksum of the media format
+ * @buf: Bytes.
+ * @len: How many.
+ *
+ * Return: CRC32 (IEEE 802.3, as crc32_le() with ~0 in and out).
+ */
+u32 knvram_crc(const void *buf, size_t len)
 {
 	return ~crc32_le(~0U, buf, len);
 }
@@ -75,11 +87,6 @@ static u32 knvram_header_crc(const struct knvram_bank_header *hdr)
 }
 
 /* Over the entries only: the padding up to the block is never written. */
-static u32 knvram_table_crc(struct knvram_partition *part, unsigned int bank)
-{
-	return knvram_crc(part->crc[bank], part->nblocks * sizeof(__le32));
-}
-
 u64 knvram_media_label_size(const struct knvram_backend *be)
 {
 	return 2 * (u64)max_t(u32, KNVRAM_LABEL_BANK, be->block_size);
@@ -142,29 +149,54 @@ int knvram_bank_size(u64 size, u32 bs, u64 *bank_size)
 
 int knvram_media_alloc(struct knvram_partition *part)
 {
-	int i;
-
-	part->shadow = vzalloc(part->size);
-	if (!part->shadow)
-		return -ENOMEM;
-	for (i = 0; i < 2; i++) {
-		part->need[i] = bitmap_zalloc(part->nblocks, GFP_KERNEL);
-		part->crc[i] = kvzalloc(part->table_size, GFP_KERNEL);
-		if (!part->need[i] || !part->crc[i])
-			return -ENOMEM;
-	}
-	return 0;
+	return knvram_io_alloc(part);
 }
 
 void knvram_media_free(struct knvram_partition *part)
 {
-	int i;
+	knvram_io_free(part);
+}
 
-	for (i = 0; i < 2; i++) {
-		kvfree(part->crc[i]);
-		bitmap_free(part->need[i]);
-	}
-	vfree(part->shadow);
+/* Recompute a bank's table checksum from its entries. */
+static void knvram_tcrc_full(struct knvram_partition *part, unsigned int bank)
+{
+	part->tcrc[bank] = knvram_crc(part->crc[bank],
+				      part->nblocks * sizeof(__le32));
+	part->tcrc_stale[bank] = false;
+}
+
+/*
+ * Set entry @b of @bank's table and keep its checksum current in O(log n):
+ * the CRC of the table changes by the CRC of the change (CRC32 is linear),
+ * shifted over the entries after it.
+ */
+static void knvram_set_entry(struct knvram_partition *part, unsigned int bank,
+			     unsigned long b, u32 crc, bool update_tcrc)
+{
+	__le32 new = cpu_to_le32(crc);
+	__le32 delta = new ^ part->crc[bank][b];
+
+	if (!delta)
+		return;
+	part->crc[bank][b] = new;
+	__set_bit(b, part->tpend[bank]);
+	if (!update_tcrc)
+		part->tcrc_stale[bank] = true;
+	else if (!part->tcrc_stale[bank])
+		part->tcrc[bank] ^= crc32_le_shift(crc32_le(0, (u8 *)&delta,
+							    sizeof(delta)),
+						   (part->nblocks - 1 - b) *
+						   sizeof(__le32));
+}
+
+/*
+ * Many changed entries: one pass over the table is cheaper. The table's
+ * checksum is then stale until knvram_write_header() recomputes it.
+ */
+static bool knvram_tcrc_incremental(struct knvram_partition *part,
+				    unsigned long changed)
+{
+	return changed * 64 < part->nblocks;
 }
 
 static int knvram_media_write(struct knvram_partition *part, u64 off,
@@ -200,16 +232,24 @@ static int knvram_write_table(struct knvram_partition *part, unsigned int bank,
 				  written);
 }
 
-/* Write shadow blocks [first, last) to @bank. */
-static int knvram_write_data(struct knvram_partition *part, unsigned int bank,
-			     unsigned long first, unsigned long last,
-			     u64 *written)
+/*
+ * The next run of table entries of @bank that differ from the media
+ * (@tpend): write it. Return: 1 if there was none, 0 or the error.
+ */
+static int knvram_write_table_run(struct knvram_partition *part,
+				  unsigned int bank, u64 *written)
 {
-	u64 off = (u64)first * part->bs;
+	unsigned long first, last;
+	int ret;
 
-	return knvram_media_write(part, knvram_data_start(part, bank) + off,
-				  part->shadow + off,
-				  (last - first) * part->bs, written);
+	first = find_first_bit(part->tpend[bank], part->nblocks);
+	if (first >= part->nblocks)
+		return 1;
+	last = find_next_zero_bit(part->tpend[bank], part->nblocks, first) - 1;
+	ret = knvram_write_table(part, bank, first, last, written);
+	if (!ret)
+		bitmap_clear(part->tpend[bank], first, last - first + 1);
+	return ret;
 }
 
 static void knvram_fill_header(struct knvram_partition *part,
@@ -225,139 +265,273 @@ static void knvram_fill_header(struct knvram_partition *part,
 	hdr->size = cpu_to_le64(part->size);
 	hdr->block_size = cpu_to_le32(part->bs);
 	hdr->nblocks = cpu_to_le32(part->nblocks);
-	hdr->table_crc = cpu_to_le32(knvram_table_crc(part, bank));
+	hdr->table_crc = cpu_to_le32(part->tcrc[bank]);
 	hdr->header_crc = cpu_to_le32(knvram_header_crc(hdr));
 }
 
-/*
- * Write one block of @bank from @src and record its checksum. The bit in
- * need[bank] is cleared by the caller once the table entry is written too.
- */
-static int knvram_write_block(struct knvram_partition *part, unsigned int bank,
-			      unsigned long blk, const void *src, u64 *written)
+/* Flush, write @bank's header for generation @gen, flush. */
+static int knvram_write_header(struct knvram_partition *part, u64 gen,
+			       u64 *written)
 {
-	part->crc[bank][blk] = cpu_to_le32(knvram_crc(src, part->bs));
-	return knvram_media_write(part, knvram_data_start(part, bank) +
-				  (u64)blk * part->bs, src, part->bs, written);
+	struct knvram_bank_header hdr;
+	int ret;
+
+	ret = knvram_media_flush(part);
+	if (ret)
+		return ret;
+	if (part->tcrc_stale[gen & 1])
+		knvram_tcrc_full(part, gen & 1);
+	knvram_fill_header(part, &hdr, gen);
+	ret = knvram_media_write(part, knvram_bank_start(part, gen & 1), &hdr,
+				 round_up(sizeof(hdr), part->be->write_unit),
+				 written);
+	return ret ?: knvram_media_flush(part);
+}
+
+/* Write block @b of @bank from @blk, and record what @bank now holds. */
+static int knvram_write_blk(struct knvram_partition *part, unsigned int bank,
+			    unsigned long b, struct knvram_blk *blk,
+			    bool update_tcrc, u64 *written)
+{
+	u32 crc = knvram_blk_crc(part, blk);
+	int ret;
+
+	ret = knvram_media_write(part, knvram_data_start(part, bank) +
+				 (u64)b * part->bs, blk->data, part->bs,
+				 written);
+	if (ret)
+		return ret;
+	WRITE_ONCE(part->bank_ver[bank][b], blk->ver);
+	knvram_set_entry(part, bank, b, crc, update_tcrc);
+	return 0;
+}
+
+/* Does the newest bank lack a block of the committed copy @map? */
+static bool knvram_needs_sync(struct knvram_partition *part,
+			      struct knvram_blk **map)
+{
+	unsigned int bank = part->gen & 1;
+	unsigned long b;
+
+	for_each_set_bit(b, part->dirty[bank], part->nblocks)
+		if (map[b]->ver != part->bank_ver[bank][b])
+			return true;
+	return false;
+}
+
+/*
+ * Snapshot, under @map_lock: the blocks the older bank lacks. A commit
+ * that replaces one of them meanwhile hands it to us (@pinned, @handed).
+ * Return: entries of @snap (0: the bank has them all, from a sync that
+ * failed later), or -1 if nothing committed is unsynced.
+ */
+static int knvram_take_snapshot(struct knvram_partition *part,
+				unsigned int bank, bool *frozen)
+{
+	struct knvram_blk **map;
+	unsigned long b;
+	int n = 0;
+	long s;
+
+	guard(spinlock)(&part->map_lock);
+	/* No commit runs: both copies are equal. */
+	s = atomic_long_read(&part->state);
+	*frozen = s & KNVRAM_FROZEN;
+	map = part->map[knvram_latch_copy(s)];
+	if (!knvram_needs_sync(part, map))
+		return -1;
+	for_each_set_bit(b, part->dirty[bank], part->nblocks) {
+		if (map[b]->ver == part->bank_ver[bank][b]) {
+			clear_bit(b, part->dirty[bank]);
+			continue;
+		}
+		part->snap[n].blk = map[b];
+		part->snap[n].idx = b;
+		__set_bit(b, part->pinned);
+		n++;
+	}
+	return n;
+}
+
+/* After a sync: unpin its blocks, retire the handed ones, clear hints. */
+static void knvram_drop_snapshot(struct knvram_partition *part,
+				 unsigned int bank, u32 n)
+{
+	struct knvram_blk *blk, *tmp;
+	LIST_HEAD(handed);
+	u32 i;
+
+	scoped_guard(spinlock, &part->map_lock) {
+		long s = atomic_long_read(&part->state);
+		struct knvram_blk **map = part->map[knvram_latch_copy(s)];
+
+		for (i = 0; i < n; i++) {
+			u32 b = part->snap[i].idx;
+
+			__clear_bit(b, part->pinned);
+			if (map[b]->ver == READ_ONCE(part->bank_ver[bank][b]))
+				clear_bit(b, part->dirty[bank]);
+		}
+		list_splice_init(&part->handed, &handed);
+	}
+	list_for_each_entry_safe(blk, tmp, &handed, node) {
+		list_del(&blk->node);
+		knvram_blk_retire(part, blk);
+	}
+}
+
+/*
+ * Before each backend call of a normal sync: may it go ahead? Not if an
+ * emergency sync owns the media or wrote it since the snapshot (@epoch),
+ * nor if the partition froze after the snapshot of a deferred backend.
+ * knvram_io_end() follows either way.
+ */
+static int knvram_sync_io_begin(struct knvram_partition *part, bool frozen,
+				u32 epoch)
+{
+	int ret = knvram_io_begin(part, frozen);
+
+	if (!ret && READ_ONCE(part->media_epoch) != epoch)
+		ret = -EAGAIN;
+	return ret;
+}
+
+/* The header of the bank, and the generation the partition is at. */
+static int knvram_sync_header(struct knvram_partition *part, u64 gen,
+			      bool frozen, u32 epoch, u64 *written)
+{
+	int ret = knvram_sync_io_begin(part, frozen, epoch);
+
+	if (!ret)
+		ret = knvram_write_header(part, gen, written);
+	if (!ret)
+		WRITE_ONCE(part->gen, gen);
+	knvram_io_end(part);
+	return ret;
 }
 
 /**
  * knvram_media_sync() - write the committed state to the older bank
- * @part:      The partition.
- * @txn:       A transaction that is half published into the shadow, whose
- *             blocks replace the shadow's; NULL normally.
- * @emergency: Called by the emergency sync: any context, no lock held;
- *             statistics go to the emergency counters.
+ * @part: The partition; the caller holds its sync mutex.
  *
- * Normally called with @part->sync_lock held, which keeps commits out. The
- * emergency sync calls it without any lock; it then only reads state that
- * a concurrent sync or commit either leaves alone or changes to the same
- * values: see the comments inside.
+ * Takes a snapshot of the blocks the older bank lacks under the map lock
+ * (at memory speed: pointers only), then writes them, their table
+ * entries and the bank's header without holding any lock that reads,
+ * writes or commits take. If an emergency sync takes over the media
+ * meanwhile, this waits for it and starts again.
  *
+ * Context: Process context; sleeps.
  * Return: 0, or the backend's error. On error the blocks not yet written
- * stay in need[] and the next sync writes them.
+ * stay dirty and the next sync writes them.
  */
-int knvram_media_sync(struct knvram_partition *part, struct knvram_txn *txn,
-		      bool emergency)
+int knvram_media_sync(struct knvram_partition *part)
 {
-	/* A concurrent normal sync may bump it: both then target a valid bank. */
-	u64 gen = READ_ONCE(part->gen);
-	unsigned int bank = (gen + 1) & 1;
-	unsigned long *need = part->need[bank];
-	struct knvram_bank_header hdr;
-	unsigned long start, end, blk;
-	u64 t0 = ktime_get_mono_fast_ns();
-	u64 written = 0;
-	void *copy;
+	u64 t0 = ktime_get_mono_fast_ns(), written = 0;
+	unsigned int bank;
+	bool frozen, incr;
+	u32 n, i, epoch;
+	u64 gen;
 	int ret;
 
-	if (bitmap_empty(part->need[gen & 1], part->nblocks) &&
-	    (!txn || xa_empty(&txn->blocks)))
-		return 0;	/* nothing committed since the last sync */
+	lockdep_assert_held(&part->sync_mutex);
+restart:
+	/* Only a sync, or an emergency sync that we wait for, changes it. */
+	gen = READ_ONCE(part->gen);
+	bank = (gen + 1) & 1;
+	/* Pairs with the release of @media by the emergency sync. */
+	epoch = smp_load_acquire(&part->media_epoch);
+	ret = knvram_take_snapshot(part, bank, &frozen);
+	if (ret < 0)
+		return 0;
+	n = ret;
 
+	incr = knvram_tcrc_incremental(part, n);
+	ret = 0;
+	for (i = 0; i < n && !ret; i++) {
+		ret = knvram_sync_io_begin(part, frozen, epoch);
+		if (!ret)
+			ret = knvram_write_blk(part, bank, part->snap[i].idx,
+					       part->snap[i].blk, incr,
+					       &written);
+		knvram_io_end(part);
+		cond_resched();
+	}
 	/*
-	 * Blocks the older bank lacks, in runs. Blocks of @txn are written
-	 * from the transaction below, not from the half-updated shadow.
+	 * The table entries that differ from the media, in runs: these
+	 * blocks, and those of an earlier sync that failed before its table.
 	 */
-	for_each_set_bitrange(start, end, need, part->nblocks) {
-		unsigned long run = start;
+	while (!ret) {
+		ret = knvram_sync_io_begin(part, frozen, epoch);
+		if (!ret)
+			ret = knvram_write_table_run(part, bank, &written);
+		knvram_io_end(part);
+	}
+	if (ret == 1)
+		ret = 0;
+	if (!ret)
+		ret = knvram_sync_header(part, gen + 1, frozen, epoch, &written);
+	knvram_drop_snapshot(part, bank, n);
 
-		for (blk = start; blk <= end; blk++) {
-			const u8 *src = part->shadow + (u64)blk * part->bs;
+	if (ret == -EAGAIN) {
+		/* An emergency sync owns the media, or the state froze. */
+		while (atomic_read_acquire(&part->media))
+			usleep_range(500, 1000);
+		goto restart;
+	}
+	t0 = ktime_get_mono_fast_ns() - t0;
+	if (ret) {
+		atomic64_inc(&part->stats.sync_errors);
+		return ret;
+	}
+	atomic64_inc(&part->stats.sync_count);
+	atomic64_add(written, &part->stats.sync_bytes);
+	atomic64_set(&part->stats.sync_last_ns, t0);
+	if (t0 > atomic64_read(&part->stats.sync_max_ns))
+		atomic64_set(&part->stats.sync_max_ns, t0);
+	return 0;
+}
 
-			if (blk < end && !(txn && xa_load(&txn->blocks, blk))) {
-				part->crc[bank][blk] =
-					cpu_to_le32(knvram_crc(src, part->bs));
-				continue;
-			}
-			/* Write the run of shadow blocks before @blk. */
-			if (blk > run) {
-				ret = knvram_write_data(part, bank, run, blk,
-							&written);
-				if (ret)
-					goto out;
-			}
-			run = blk + 1;
-		}
-		ret = knvram_write_table(part, bank, start, end - 1, &written);
+/**
+ * knvram_media_emergency() - write the frozen copy to the older bank
+ * @part:  The partition; the caller owns its media (knvram-emergency.c).
+ * @state: @part->state as the freeze found it: names the latch copy.
+ *
+ * Context: Any context, NMI included: no lock, no sleep, no allocation.
+ * Return: 0, or the backend's error.
+ */
+int knvram_media_emergency(struct knvram_partition *part, long state)
+{
+	struct knvram_blk **map = part->map[knvram_latch_copy(state)];
+	u64 gen = READ_ONCE(part->gen), written = 0;
+	unsigned int bank = (gen + 1) & 1;
+	unsigned long b, n;
+	bool incr;
+	int ret = 0;
+
+	if (!knvram_needs_sync(part, map))
+		return 0;
+	n = bitmap_weight(part->dirty[bank], part->nblocks);
+	incr = knvram_tcrc_incremental(part, n);
+	for_each_set_bit(b, part->dirty[bank], part->nblocks) {
+		if (map[b]->ver == READ_ONCE(part->bank_ver[bank][b]))
+			continue;
+		ret = knvram_write_blk(part, bank, b, map[b], incr, &written);
 		if (ret)
 			goto out;
-		/*
-		 * Cleared only once data and table are written, so that a
-		 * sync interrupted here (by the emergency sync, or an error)
-		 * leaves the rest for the next one. Not atomic: an emergency
-		 * sync may race with a commit's set_bit() here, but only for
-		 * blocks of the transaction it writes itself; a lost bit is a
-		 * block already written, a kept one costs a rewrite.
-		 */
-		bitmap_clear(need, start, end - start);
 	}
-
-	if (txn) {
-		xa_for_each(&txn->blocks, blk, copy) {
-			ret = knvram_write_block(part, bank, blk, copy, &written);
-			if (!ret)
-				ret = knvram_write_table(part, bank, blk, blk,
-							 &written);
-			if (ret)
-				goto out;
-		}
-	}
-
-	ret = knvram_media_flush(part);
-	if (ret)
+	do {
+		ret = knvram_write_table_run(part, bank, &written);
+	} while (!ret);
+	if (ret < 0)
 		goto out;
-	knvram_fill_header(part, &hdr, gen + 1);
-	ret = knvram_media_write(part, knvram_bank_start(part, bank), &hdr,
-				 round_up(sizeof(hdr), part->be->write_unit),
-				 &written);
+	ret = 0;
 	if (!ret)
-		ret = knvram_media_flush(part);
-	if (ret)
-		goto out;
-	/*
-	 * The new generation is on the media. Pairs with the READ_ONCE()
-	 * above in an emergency sync; if it reads the old value it rewrites
-	 * this same bank with this same generation, which is harmless.
-	 */
-	WRITE_ONCE(part->gen, gen + 1);
-
+		ret = knvram_write_header(part, gen + 1, &written);
+	if (!ret)
+		WRITE_ONCE(part->gen, gen + 1);
 out:
-	t0 = ktime_get_mono_fast_ns() - t0;
-	if (emergency) {
-		atomic64_inc(&part->stats.emergency_sync_count);
-		atomic64_set(&part->stats.emergency_sync_last_ns, t0);
-		if (ret)
-			atomic64_inc(&part->stats.sync_errors);
-	} else if (ret) {
-		atomic64_inc(&part->stats.sync_errors);
-	} else {
-		atomic64_inc(&part->stats.sync_count);
-		atomic64_add(written, &part->stats.sync_bytes);
-		atomic64_set(&part->stats.sync_last_ns, t0);
-		if (t0 > atomic64_read(&part->stats.sync_max_ns))
-			atomic64_set(&part->stats.sync_max_ns, t0);
-	}
+	/* A normal sync that resumes starts again (knvram_sync_io_begin()). */
+	WRITE_ONCE(part->media_epoch, part->media_epoch + 1);
 	return ret;
 }
 
@@ -392,63 +566,103 @@ static int knvram_read_header(struct knvram_partition *part, unsigned int bank,
 }
 
 /*
- * Read @bank's table and data into crc[bank] and @data, checking every
- * checksum. @data is the shadow, or NULL to compare against the shadow
- * instead and mark the blocks that differ in need[bank].
+ * Read @bank's table and data into crc[bank] and the blocks, checking every
+ * checksum. With @compare, compare against the blocks instead and record
+ * in bank_ver[bank] and dirty[bank] the blocks that differ.
  */
 static int knvram_read_bank(struct knvram_partition *part, unsigned int bank,
-			    u32 table_crc, u8 *data, u8 *scratch)
+			    u32 table_crc, bool compare, u8 *scratch)
 {
 	struct knvram_backend *be = part->be;
-	unsigned long blk;
+	unsigned long b;
 	int ret;
 
 	ret = be->ops->read(be->priv, knvram_table_start(part, bank),
-			    part->crc[bank], part->table_size);
+			    part->crc[bank], part->nblocks * sizeof(__le32));
 	if (ret)
 		return ret;
-	if (knvram_table_crc(part, bank) != table_crc)
+	knvram_tcrc_full(part, bank);
+	if (part->tcrc[bank] != table_crc)
 		return -EBADMSG;
 
-	for (blk = 0; blk < part->nblocks; blk++) {
-		u8 *buf = data ? data + (u64)blk * part->bs : scratch;
+	for (b = 0; b < part->nblocks; b++) {
+		struct knvram_blk *blk = part->map[0][b];
+		u8 *buf = compare ? scratch : blk->data;
+		u32 crc;
 
 		ret = be->ops->read(be->priv, knvram_data_start(part, bank) +
-				    (u64)blk * part->bs, buf, part->bs);
+				    (u64)b * part->bs, buf, part->bs);
 		if (ret)
 			return ret;
-		if (knvram_crc(buf, part->bs) !=
-		    le32_to_cpu(part->crc[bank][blk]))
+		crc = knvram_crc(buf, part->bs);
+		if (crc != le32_to_cpu(part->crc[bank][b]))
 			return -EBADMSG;
-		if (!data && memcmp(buf, part->shadow + (u64)blk * part->bs,
-				    part->bs))
-			__set_bit(blk, part->need[bank]);
+		if (!compare) {
+			blk->crc = crc;
+			blk->crc_ok = true;
+		} else if (memcmp(buf, blk->data, part->bs)) {
+			part->bank_ver[bank][b] = U64_MAX;
+			__set_bit(b, part->dirty[bank]);
+		}
 	}
 	return 0;
 }
 
-/* Write @bank whole: zero data, its table, then its header. */
+/* Every block zero, both banks' bookkeeping saying so. */
+static void knvram_zero_blocks(struct knvram_partition *part)
+{
+	u32 zcrc = 0;
+	unsigned long b;
+	int i;
+
+	for (b = 0; b < part->nblocks; b++) {
+		struct knvram_blk *blk = part->map[0][b];
+
+		memset(blk->data, 0, part->bs);
+		if (!b)
+			zcrc = knvram_crc(blk->data, part->bs);
+		blk->crc = zcrc;
+		blk->crc_ok = true;
+		blk->ver = 0;
+		for (i = 0; i < 2; i++) {
+			part->crc[i][b] = cpu_to_le32(zcrc);
+			part->bank_ver[i][b] = 0;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		bitmap_zero(part->dirty[i], part->nblocks);
+		bitmap_zero(part->tpend[i], part->nblocks);
+		knvram_tcrc_full(part, i);
+	}
+}
+
+/* Write @bank whole from the blocks: data, its table, then its header. */
 static int knvram_format_bank(struct knvram_partition *part, unsigned int bank)
 {
-	struct knvram_bank_header hdr;
+	u64 tbytes = round_up(part->nblocks * sizeof(__le32),
+			      part->be->write_unit);
 	u64 written = 0;
+	unsigned long b;
 	int ret;
 
-	ret = knvram_media_write(part, knvram_data_start(part, bank),
-				 part->shadow, part->size, &written);
-	if (!ret)
-		ret = knvram_media_write(part, knvram_table_start(part, bank),
-					 part->crc[bank], part->table_size,
+	for (b = 0; b < part->nblocks; b++) {
+		ret = knvram_media_write(part, knvram_data_start(part, bank) +
+					 (u64)b * part->bs,
+					 part->map[0][b]->data, part->bs,
 					 &written);
-	if (!ret)
-		ret = knvram_media_flush(part);
-	if (ret)
-		return ret;
-	knvram_fill_header(part, &hdr, bank);
-	ret = knvram_media_write(part, knvram_bank_start(part, bank), &hdr,
-				 round_up(sizeof(hdr), part->be->write_unit),
-				 &written);
-	return ret ?: knvram_media_flush(part);
+		if (ret)
+			return ret;
+	}
+	/* The whole table, its padding zeroed: a format leaves no old bytes. */
+	ret = knvram_media_write(part, knvram_table_start(part, bank),
+				 part->crc[bank], tbytes, &written);
+	if (!ret && part->table_size > tbytes) {
+		memset(part->bounce, 0, part->bs);
+		ret = knvram_media_write(part, knvram_table_start(part, bank) +
+					 tbytes, part->bounce,
+					 part->table_size - tbytes, &written);
+	}
+	return ret ?: knvram_write_header(part, bank, &written);
 }
 
 /**
@@ -464,25 +678,15 @@ static int knvram_format_bank(struct knvram_partition *part, unsigned int bank)
  */
 int knvram_format(struct knvram_partition *part)
 {
-	u32 zcrc;
-	unsigned long blk;
 	int ret, i;
 
-	memset(part->shadow, 0, part->size);
-	zcrc = knvram_crc(part->shadow, part->bs);
-	for (i = 0; i < 2; i++) {
-		memset(part->crc[i], 0, part->table_size);
-		for (blk = 0; blk < part->nblocks; blk++)
-			part->crc[i][blk] = cpu_to_le32(zcrc);
-	}
+	knvram_zero_blocks(part);
 	for (i = 0; i < 2; i++) {
 		ret = knvram_format_bank(part, i);
 		if (ret)
 			return ret;
 	}
 	part->gen = 1;
-	bitmap_zero(part->need[0], part->nblocks);
-	bitmap_zero(part->need[1], part->nblocks);
 	return 0;
 }
 
@@ -509,7 +713,7 @@ static int knvram_bank_blank(struct knvram_partition *part, unsigned int bank)
 }
 
 /**
- * knvram_media_load() - bring the newest valid bank into the shadow
+ * knvram_media_load() - bring the newest valid bank into the blocks
  * @part: A partition not yet visible to anyone.
  *
  * Blank media (both headers all 0x00 or all 0xff) is formatted. Media that
@@ -561,8 +765,8 @@ int knvram_media_load(struct knvram_partition *part)
 		unsigned int bank = order[i], other = !bank;
 		int err;
 
-		err = knvram_read_bank(part, bank, table_crc[bank],
-				       part->shadow, NULL);
+		knvram_zero_blocks(part);
+		err = knvram_read_bank(part, bank, table_crc[bank], false, NULL);
 		if (err == -EBADMSG) {
 			dev_warn(dev, "%s: bank %u (generation %llu) fails its checksums\n",
 				 part->name, bank, gen[bank]);
@@ -572,8 +776,6 @@ int knvram_media_load(struct knvram_partition *part)
 			return err;
 
 		part->gen = gen[bank];
-		bitmap_zero(part->need[bank], part->nblocks);
-		bitmap_zero(part->need[other], part->nblocks);
 		/* What does the other bank lack? Compare, if it is valid. */
 		err = -ENODATA;
 		if (n == 2 && i == 0) {
@@ -583,10 +785,15 @@ int knvram_media_load(struct knvram_partition *part)
 			if (!scratch)
 				return -ENOMEM;
 			err = knvram_read_bank(part, other, table_crc[other],
-					       NULL, scratch);
+					       true, scratch);
 		}
-		if (err)
-			bitmap_fill(part->need[other], part->nblocks);
+		if (err) {
+			/* Unknown content: the next sync rewrites it all. */
+			memset(part->bank_ver[other], 0xff,
+			       part->nblocks * sizeof(u64));
+			bitmap_fill(part->dirty[other], part->nblocks);
+			bitmap_fill(part->tpend[other], part->nblocks);
+		}
 		if (i)
 			dev_warn(dev, "%s: using the older bank %u (generation %llu)\n",
 				 part->name, bank, gen[bank]);

@@ -9,6 +9,10 @@
  * partitions=knvtest0:64K,knvtest1:1M,knvtest2:64K:autot; the fault tests
  * need CONFIG_FAULT_INJECTION_DEBUG_FS. Tests skip what is missing.
  */
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
 #include "knvram_helpers.h"
 
 FIXTURE(sync) {
@@ -198,12 +202,16 @@ static void osync(struct __test_metadata *_metadata, const char *name,
 	ASSERT_EQ(0, fsync(r));
 	ASSERT_EQ(0U, knv_attr(_metadata, name, "dirty"));
 
-	/* Control: a plain writer leaves its write dirty. */
+	/* Control: a plain writer leaves its write dirty until it closes. */
 	w = OPEN(name, O_RDWR);
 	flip_byte(_metadata, w, 0);
 	ASSERT_EQ(4096U, knv_attr(_metadata, name, "dirty"));
 	ASSERT_EQ(0, close(w));
+	ASSERT_EQ(0U, knv_attr(_metadata, name, "dirty"));
+	w = OPEN(name, O_RDWR);
+	flip_byte(_metadata, w, 0);
 	ASSERT_EQ(4096U, knv_attr(_metadata, name, "dirty"));
+	ASSERT_EQ(0, close(w));
 
 	w = OPEN(name, O_RDWR | flag);
 	count = knv_attr(_metadata, name, "sync_count");
@@ -234,31 +242,96 @@ TEST_F(sync, o_dsync)
 	osync(_metadata, self->name, O_DSYNC);
 }
 
-TEST_F(sync, last_close_syncs)
+TEST_F(sync, writer_close_syncs)
 {
 	__u64 count;
-	int w, r;
+	int w, r, i;
 
-	/* Closing the writer while a reader is open does not sync... */
+	/* Closing the writer syncs, even while a reader is open... */
 	r = OPEN(self->name, O_RDONLY);
 	w = OPEN(self->name, O_RDWR);
 	ASSERT_EQ(0, fsync(w));
-	flip_byte(_metadata, w, 100);
-	ASSERT_EQ(0, close(w));
-	ASSERT_EQ(4096U, ATTR("dirty"));
-
-	/* ...closing the last handle does. */
 	count = ATTR("sync_count");
-	ASSERT_EQ(0, close(r));
+	flip_byte(_metadata, w, 100);
+	ASSERT_EQ(4096U, ATTR("dirty"));
+	ASSERT_EQ(0, close(w));
 	ASSERT_EQ(0U, ATTR("dirty"));
 	ASSERT_EQ(count + 1, ATTR("sync_count"));
 
+	/* ...closing a reader never does, not even the last handle. */
 	w = OPEN(self->name, O_WRONLY);
 	knv_pat_write(_metadata, w, 0, 2 * KNV_BLOCK, 39);
 	ASSERT_EQ(8192U, ATTR("dirty"));
+	ASSERT_EQ(0, close(r));
+	ASSERT_EQ(8192U, ATTR("dirty"));
+	ASSERT_EQ(count + 1, ATTR("sync_count"));
 	ASSERT_EQ(0, close(w));
 	ASSERT_EQ(0U, ATTR("dirty"));
 	ASSERT_EQ(count + 2, ATTR("sync_count"));
+
+	/* A non-blocking writer's close leaves the sync to a worker. */
+	w = OPEN(self->name, O_WRONLY | O_NONBLOCK);
+	flip_byte(_metadata, w, 5 * KNV_BLOCK);
+	ASSERT_EQ(4096U, ATTR("dirty"));
+	ASSERT_EQ(0, close(w));
+	for (i = 0; i < 200 && ATTR("dirty"); i++)
+		usleep(10000);
+	ASSERT_EQ(0U, ATTR("dirty"));
+	ASSERT_EQ(count + 3, ATTR("sync_count"));
+}
+
+/* Drop CAP_SYS_ADMIN from this process's effective set. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &=
+		~CAP_TO_MASK(CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* A sync needs the writer, or CAP_SYS_ADMIN: readers cannot wear the media. */
+TEST_F(sync, reader_sync_needs_admin)
+{
+	int w, r, status;
+	__u64 count;
+	pid_t pid;
+
+	w = OPEN(self->name, O_RDWR);
+	r = OPEN(self->name, O_RDONLY);
+	flip_byte(_metadata, w, 0);
+	count = ATTR("sync_count");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (drop_sys_admin())
+			_exit(2);
+		if (fsync(r) != -1 || errno != EBADF)
+			_exit(3);
+		if (ioctl(r, KNVRAMIOC_SYNC) != -1 || errno != EBADF)
+			_exit(4);
+		/* The writer's own file description may sync. */
+		if (fsync(w))
+			_exit(5);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(count + 1, ATTR("sync_count"));
+
+	/* With CAP_SYS_ADMIN a reader may. */
+	flip_byte(_metadata, w, 0);
+	ASSERT_EQ(0, fsync(r));
+	ASSERT_EQ(0U, ATTR("dirty"));
+	close(r);
+	close(w);
 }
 
 TEST_F(sync, sync_eio)
