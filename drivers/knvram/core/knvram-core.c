@@ -109,16 +109,16 @@ int knvram_sync_part(struct knvram_partition *part, bool nonblock)
 u64 knvram_dirty_bytes(struct knvram_partition *part)
 {
 	unsigned long b, n = 0;
+	struct knvram_blk **map;
 	unsigned int bank;
-	long s;
 
-	guard(spinlock)(&part->map_lock);
-	s = atomic_long_read(&part->state);
+	spin_lock(&part->map_lock);
+	map = part->map[knvram_latch_copy(atomic_long_read(&part->state))];
 	bank = READ_ONCE(part->gen) & 1;
 	for_each_set_bit(b, part->dirty[bank], part->nblocks)
-		if (part->map[knvram_latch_copy(s)][b]->ver !=
-		    READ_ONCE(part->bank_ver[bank][b]))
+		if (map[b]->ver != READ_ONCE(part->bank_ver[bank][b]))
 			n++;
+	spin_unlock(&part->map_lock);
 	return (u64)n * part->bs;
 }
 EXPORT_SYMBOL_IF_KUNIT(knvram_dirty_bytes);

@@ -258,16 +258,6 @@ static void knvram_crc_work(struct work_struct *work)
 }
 
 /**
- * knvram_io_alloc() - allocate a partition's blocks and tables
- * @part: Partition with its geometry set.
- *
- * Every block is zeroed; knvram_media_load() or knvram_format() fills
- * them. Sizes come from the partition's geometry, which the caller has
- * validated against the backend.
- *
- * Return: 0 or -ENOMEM.
- */
-/**
  * knvram_io_init() - initialise what knvram_io_free() relies on
  * @part: A new partition.
  */
@@ -282,6 +272,16 @@ void knvram_io_init(struct knvram_partition *part)
 	atomic_set(&part->io_cpu, -1);
 }
 
+/**
+ * knvram_io_alloc() - allocate a partition's blocks and tables
+ * @part: Partition with its geometry set.
+ *
+ * Every block is zeroed; knvram_media_load() or knvram_format() fills
+ * them. Sizes come from the partition's geometry, which the caller has
+ * validated against the backend.
+ *
+ * Return: 0 or -ENOMEM.
+ */
 int knvram_io_alloc(struct knvram_partition *part)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;

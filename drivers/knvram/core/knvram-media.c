@@ -333,13 +333,15 @@ static int knvram_take_snapshot(struct knvram_partition *part,
 	int n = 0;
 	long s;
 
-	guard(spinlock)(&part->map_lock);
+	spin_lock(&part->map_lock);
 	/* No commit runs: both copies are equal. */
 	s = atomic_long_read(&part->state);
 	*frozen = s & KNVRAM_FROZEN;
 	map = part->map[knvram_latch_copy(s)];
-	if (!knvram_needs_sync(part, map))
+	if (!knvram_needs_sync(part, map)) {
+		spin_unlock(&part->map_lock);
 		return -1;
+	}
 	for_each_set_bit(b, part->dirty[bank], part->nblocks) {
 		if (map[b]->ver == part->bank_ver[bank][b]) {
 			clear_bit(b, part->dirty[bank]);
@@ -350,6 +352,7 @@ static int knvram_take_snapshot(struct knvram_partition *part,
 		__set_bit(b, part->pinned);
 		n++;
 	}
+	spin_unlock(&part->map_lock);
 	return n;
 }
 
