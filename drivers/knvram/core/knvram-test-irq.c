@@ -956,7 +956,8 @@ static void ki_round_reset(struct ki_ctx *ctx)
 /* Arm the round's timers: @v's emergency syncs, and its end if any. */
 static void ki_arm(struct ki_ctx *ctx, const struct ki_variant *v)
 {
-	ktime_t at = ktime_add_us(ktime_get(), get_random_u32_below(2000) + 50);
+	ktime_t at = ktime_add_us(ktime_get(), get_random_u32_below(2000) +
+				  3000);
 	unsigned long fire = v->fire;
 	struct ki_slot *slot;
 	unsigned int cpu;
@@ -967,16 +968,17 @@ static void ki_arm(struct ki_ctx *ctx, const struct ki_variant *v)
 		slot->expires = at;
 	}
 	if (v->end >= 0) {
-		/*
-		 * Well before it, for a vCPU that lags behind the other:
-		 * ki_end() waits for the emergency sync to begin.
-		 */
+		/* Before it: ki_end() waits for the emergency sync to begin. */
 		slot = &ctx->slot[ctx->nslots++];
 		slot->end = true;
 		slot->cpu = v->end;
-		slot->expires = ktime_sub_us(at, 2000);
+		slot->expires = ktime_sub_us(at, 500);
 	}
-	for (slot = ctx->slot; slot < ctx->slot + ctx->nslots; slot++)
+	/*
+	 * The end first, since it waits for the emergency sync; all of
+	 * them well before @at, since an IPI to a busy vCPU takes time.
+	 */
+	for (slot = ctx->slot + ctx->nslots - 1; slot >= ctx->slot; slot--)
 		smp_call_function_single(slot->cpu, ki_arm_here, slot, 1);
 }
 
@@ -1020,9 +1022,6 @@ static bool ki_after_round(struct kunit *test, struct ki_ctx *ctx,
 		slot = &ctx->slot[ctx->nslots - 1];
 		if (slot->t0 < fire->t1 && slot->t1 > fire->t0)
 			ctx->overlaps++;
-		kunit_info(test, "round %u: end at %lld..%lld ns of a sync of %llu ns\n",
-			   round, (s64)(slot->t0 - fire->t0),
-			   (s64)(slot->t1 - fire->t0), fire->t1 - fire->t0);
 		/* Never left behind: a clean end thaws. */
 		knvram_emergency_end();
 		ret = ki_commit(ctx, ctx->w, ++ctx->seq);
