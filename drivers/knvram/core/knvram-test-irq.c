@@ -104,6 +104,7 @@ struct ki_fake {
  * @cpu:       The CPU it fires on.
  * @expires:   When.
  * @end:       It calls knvram_emergency_end() instead.
+ * @aim:       It waits for a normal sync to be running on CPU 0.
  * @freeze_ok: The last commit that had returned 0 when it was called.
  * @ret:       What knvram_emergency_sync() returned.
  * @t0:        When it was called (ktime_get_mono_fast_ns()).
@@ -121,6 +122,7 @@ struct ki_slot {
 	unsigned int cpu;
 	ktime_t expires;
 	bool end;
+	bool aim;
 	unsigned long freeze_ok;
 	int ret;
 	u64 t0;
@@ -191,6 +193,9 @@ struct ki_image {
  * @nimg:       Entries of @img in use.
  * @checked:    Images checked.
  * @started:    The emergency sync of the round is being called.
+ * @in_sync:    The syncer is in knvram_sync().
+ * @normal_ns:  Duration of the syncer's last knvram_sync().
+ * @aimed:      Emergency syncs that began during a normal sync.
  * @event:      The PMU counter (NMI cases).
  * @nmi_armed:  The PMU handler fires the emergency sync.
  * @nmi_claimed: The handler of this round has been taken.
@@ -235,6 +240,9 @@ struct ki_ctx {
 	unsigned int nimg;
 	unsigned int checked;
 	bool started;
+	bool in_sync;
+	u64 normal_ns;
+	unsigned int aimed;
 	struct perf_event *event;
 	bool nmi_armed;
 	atomic_t nmi_claimed;
@@ -678,8 +686,16 @@ static int ki_syncer_fn(void *data)
 {
 	struct ki_ctx *ctx = data;
 
+	u64 t0;
+	int ret;
+
 	while (!kthread_should_stop()) {
-		if (knvram_sync(ctx->rs))
+		t0 = ktime_get_mono_fast_ns();
+		WRITE_ONCE(ctx->in_sync, true);
+		ret = knvram_sync(ctx->rs);
+		WRITE_ONCE(ctx->in_sync, false);
+		WRITE_ONCE(ctx->normal_ns, ktime_get_mono_fast_ns() - t0);
+		if (ret)
 			ctx->sync_errs++;
 		else
 			ctx->syncs++;
@@ -713,9 +729,30 @@ static void ki_stop_loops(struct ki_ctx *ctx)
 /* ------------------------------------------------------------------ */
 /* What the interrupts do */
 
+/*
+ * Aim at the middle of a normal sync on CPU 0: wait (in hard IRQ, 10 ms at
+ * most) until one runs, then up to as long as the last one took.
+ */
+static void ki_aim(struct ki_ctx *ctx)
+{
+	u64 deadline = ktime_get_mono_fast_ns() + 10 * NSEC_PER_MSEC;
+
+	while (!READ_ONCE(ctx->in_sync)) {
+		if (ktime_get_mono_fast_ns() > deadline)
+			return;
+		cpu_relax();
+	}
+	udelay(get_random_u32_below(div_u64(READ_ONCE(ctx->normal_ns),
+					    NSEC_PER_USEC) + 1));
+	if (READ_ONCE(ctx->in_sync))
+		ctx->aimed++;
+}
+
 /* The power fails: emergency sync, then the media as the power cut finds it. */
 static void ki_fire(struct ki_ctx *ctx, struct ki_slot *slot)
 {
+	if (slot->aim)
+		ki_aim(ctx);
 	/* Pairs with the smp_store_release() in ki_committed(). */
 	slot->freeze_ok = smp_load_acquire(&ctx->last_ok);
 	slot->nmi = in_nmi();
@@ -948,6 +985,7 @@ static void ki_round_reset(struct ki_ctx *ctx)
 	atomic_set(&ctx->nmi_claimed, 0);
 	for (i = 0; i < KI_SLOTS; i++) {
 		ctx->slot[i].end = false;
+		ctx->slot[i].aim = false;
 		ctx->slot[i].after = false;
 	}
 	ctx->nslots = 0;
@@ -966,6 +1004,8 @@ static void ki_arm(struct ki_ctx *ctx, const struct ki_variant *v)
 		slot = &ctx->slot[ctx->nslots++];
 		slot->cpu = cpu;
 		slot->expires = at;
+		/* Every other round, from the CPU that does not sync. */
+		slot->aim = cpu != KI_LOOP_CPU && (get_random_u32() & 1);
 	}
 	if (v->end >= 0) {
 		/* Before it: ki_end() waits for the emergency sync to begin. */
@@ -1057,6 +1097,8 @@ static void ki_report(struct kunit *test, struct ki_ctx *ctx,
 		   "%s: %u rounds, commits %lu ok / %lu refused / %lu failed, syncs %lu ok / %lu failed, last emergency sync %llu us\n",
 		   v->desc, rounds, ctx->ok, ctx->refused, ctx->errors,
 		   ctx->syncs, ctx->sync_errs, ctx->sync_ns / NSEC_PER_USEC);
+	kunit_info(test, "%s: %u emergency syncs began during a normal sync on CPU %d\n",
+		   v->desc, ctx->aimed, KI_LOOP_CPU);
 	kunit_info(test, "%s: %u media images checked, in %llu ms\n", v->desc,
 		   ctx->checked, ctx->load_ns / NSEC_PER_MSEC);
 	if (v->end >= 0)
