@@ -29,28 +29,51 @@
 #include <linux/rcupdate.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 /* Bytes written back at probe to estimate the write throughput. */
 #define KNVRAM_MMIO_PROBE_LEN	SZ_64K
+/* How often a signal with no interrupt of its own is read while failing. */
+#define KNVRAM_MMIO_POLL_MS	10
+
+/*
+ * The emergency sync freezes every partition of every backend, and
+ * knvram_emergency_end() thaws them all: with several power-fail signals,
+ * the power is back only once none of them is asserted.
+ * knvram_mmio_pf_lock serialises the GPIO-read signals: their count, and
+ * the calls, so that an end never overtakes another signal's sync. A
+ * signal that is only an interrupt cannot tell that the power is back,
+ * and may be an NMI, which takes no lock: it sets knvram_mmio_pf_latched
+ * for good.
+ */
+static DEFINE_RAW_SPINLOCK(knvram_mmio_pf_lock);
+static unsigned int knvram_mmio_pf_failing;
+static bool knvram_mmio_pf_latched;
 
 /**
  * struct knvram_mmio - one memory-mapped NVRAM
+ * @dev:       The device.
  * @base:      The media, mapped write-back.
  * @size:      Media size in bytes.
  * @pf_gpio:   The power-fail GPIO, or NULL.
  * @pf_sleeps: Reading @pf_gpio may sleep: its handler runs in a thread.
  * @pf_edges:  @irq is @pf_gpio's own interrupt, on both edges.
  * @irq:       The power-fail interrupt, or 0.
- * @failing:   Power is failing. Only the handler of @irq uses it.
+ * @poll:      Without @pf_edges: reads @pf_gpio until it deasserts.
+ * @failing:   @pf_gpio is asserted, as last read; under
+ *             knvram_mmio_pf_lock.
  */
 struct knvram_mmio {
+	struct device *dev;
 	void *base;
 	u64 size;
 	struct gpio_desc *pf_gpio;
 	bool pf_sleeps;
 	bool pf_edges;
 	int irq;
+	struct delayed_work poll;
 	bool failing;
 };
 
@@ -103,8 +126,6 @@ static const struct knvram_backend_ops knvram_mmio_ops = {
 /* Power-fail interrupt without a level to read, as NMI or hard IRQ. */
 static irqreturn_t knvram_mmio_pf_irq(int irq, void *data)
 {
-	struct knvram_mmio *nv = data;
-
 	/*
 	 * Every interrupt means that power is failing, and nothing tells
 	 * when it is back: sync once, then mute the line, which would fire
@@ -112,38 +133,142 @@ static irqreturn_t knvram_mmio_pf_irq(int irq, void *data)
 	 * its handler (that takes the descriptor's lock): a level-triggered
 	 * one keeps coming until the signal drops, and returns here.
 	 */
-	if (!xchg(&nv->failing, true))
+	if (!xchg(&knvram_mmio_pf_latched, true)) {
+		/*
+		 * Pairs with the smp_mb() in knvram_mmio_end(): either that
+		 * end sees the latch and syncs again, or this sync's freeze
+		 * comes after that end's thaw.
+		 */
+		smp_mb();
 		knvram_emergency_sync();
+	}
 	if (!in_nmi())
 		disable_irq_nosync(irq);
 	return IRQ_HANDLED;
 }
 
-/* Power-fail interrupt of a signal whose level we read. */
-static irqreturn_t knvram_mmio_pf_gpio(int irq, void *data)
+/* No power-fail signal is asserted any more. Under knvram_mmio_pf_lock. */
+static void knvram_mmio_end(void)
 {
-	struct knvram_mmio *nv = data;
+	lockdep_assert_held(&knvram_mmio_pf_lock);
+	/* A signal that cannot tell the end holds every partition frozen. */
+	if (READ_ONCE(knvram_mmio_pf_latched))
+		return;
+	knvram_emergency_end();
+	/* Pairs with the smp_mb() in knvram_mmio_pf_irq(). */
+	smp_mb();
+	if (READ_ONCE(knvram_mmio_pf_latched))
+		knvram_emergency_sync();
+}
+
+/*
+ * The power-fail GPIO of @nv reads @level; @edge: the interrupt saw it
+ * change. Syncs when it asserts, ends when no signal is asserted any more.
+ */
+static void knvram_mmio_pf_set(struct knvram_mmio *nv, bool level, bool edge)
+{
+	unsigned long flags;
+	bool pulse = false;
+
+	raw_spin_lock_irqsave(&knvram_mmio_pf_lock, flags);
+	if (level && !nv->failing) {
+		nv->failing = true;
+		knvram_mmio_pf_failing++;
+		knvram_emergency_sync();
+	} else if (!level && nv->failing) {
+		nv->failing = false;
+		if (!--knvram_mmio_pf_failing)
+			knvram_mmio_end();
+	} else if (!level && edge) {
+		/*
+		 * The signal changed and is deasserted already: it was
+		 * asserted for less than the interrupt latency. Power may
+		 * have failed: sync, then thaw as for any end.
+		 */
+		pulse = true;
+		knvram_emergency_sync();
+		if (!knvram_mmio_pf_failing)
+			knvram_mmio_end();
+	}
+	raw_spin_unlock_irqrestore(&knvram_mmio_pf_lock, flags);
+
+	if (pulse)
+		dev_warn_ratelimited(nv->dev,
+				     "power-fail pulse shorter than the interrupt latency: synced\n");
+}
+
+/* A level we cannot read counts as failing. */
+static bool knvram_mmio_pf_level(struct knvram_mmio *nv)
+{
 	int level;
 
 	if (nv->pf_sleeps)
 		level = gpiod_get_value_cansleep(nv->pf_gpio);
 	else
 		level = gpiod_get_value(nv->pf_gpio);
+	return level != 0;
+}
 
+/* Power-fail interrupt of a signal whose level we read. */
+static irqreturn_t knvram_mmio_pf_gpio(int irq, void *data)
+{
+	struct knvram_mmio *nv = data;
+	bool level = knvram_mmio_pf_level(nv);
+
+	knvram_mmio_pf_set(nv, level, true);
 	/*
-	 * Handlers of one interrupt never run concurrently: @failing needs
-	 * no lock. A level we cannot read counts as failing.
+	 * An interrupt of its own (not the GPIO's) may fire on assertion
+	 * only, or as a level that would fire again at once: mute it and
+	 * read the GPIO until the signal drops.
 	 */
-	if (level) {
-		if (!nv->failing) {
-			nv->failing = true;
-			knvram_emergency_sync();
-		}
-	} else if (nv->failing) {
-		nv->failing = false;
-		knvram_emergency_end();
+	if (level && !nv->pf_edges) {
+		disable_irq_nosync(irq);
+		schedule_delayed_work(&nv->poll,
+				      msecs_to_jiffies(KNVRAM_MMIO_POLL_MS));
 	}
 	return IRQ_HANDLED;
+}
+
+static void knvram_mmio_poll(struct work_struct *work)
+{
+	struct knvram_mmio *nv = container_of(to_delayed_work(work),
+					      struct knvram_mmio, poll);
+
+	if (knvram_mmio_pf_level(nv)) {
+		schedule_delayed_work(&nv->poll,
+				      msecs_to_jiffies(KNVRAM_MMIO_POLL_MS));
+		return;
+	}
+	knvram_mmio_pf_set(nv, false, false);
+	enable_irq(nv->irq);
+}
+
+/* Unbound: no more interrupt, and this signal no longer holds the others. */
+static void knvram_mmio_pf_release(void *data)
+{
+	struct knvram_mmio *nv = data;
+
+	/* Left disabled: freeing it next resets it. */
+	disable_irq(nv->irq);
+	cancel_delayed_work_sync(&nv->poll);
+	knvram_mmio_pf_set(nv, false, false);
+}
+
+/* The signal may be asserted already: no edge would tell. */
+static void knvram_mmio_pf_start(struct knvram_mmio *nv)
+{
+	bool level;
+
+	disable_irq(nv->irq);
+	level = knvram_mmio_pf_level(nv);
+	knvram_mmio_pf_set(nv, level, false);
+	if (level && !nv->pf_edges) {
+		/* As the handler would: the poll enables it again. */
+		schedule_delayed_work(&nv->poll,
+				      msecs_to_jiffies(KNVRAM_MMIO_POLL_MS));
+		return;
+	}
+	enable_irq(nv->irq);
 }
 
 static void knvram_mmio_free_nmi(void *data)
@@ -184,6 +309,7 @@ static int knvram_mmio_request_pf(struct device *dev, struct knvram_mmio *nv,
 				  const char **mode)
 {
 	unsigned long flags = 0;
+	int ret;
 
 	*mode = "none";
 	if (!nv->irq)
@@ -199,21 +325,38 @@ static int knvram_mmio_request_pf(struct device *dev, struct knvram_mmio *nv,
 					IRQF_NO_THREAD, dev_name(dev), nv);
 	}
 
-	/* The GPIO's own interrupt: take both edges, then read the level. */
+	/*
+	 * The GPIO's own interrupt: take both edges, then read the level.
+	 * Another interrupt keeps the trigger it has in devicetree; the
+	 * handler mutes it and polls the GPIO while the power fails.
+	 */
 	if (nv->pf_edges)
 		flags = IRQF_TRIGGER_RISING | IRQF_TRIGGER_FALLING;
 
 	/* A GPIO controller that sleeps cannot be read in hard IRQ. */
 	if (nv->pf_sleeps) {
-		*mode = "GPIO, threaded IRQ";
-		return devm_request_threaded_irq(dev, nv->irq, NULL,
-						 knvram_mmio_pf_gpio,
-						 flags | IRQF_ONESHOT,
-						 dev_name(dev), nv);
+		*mode = nv->pf_edges ? "GPIO, threaded IRQ on both edges" :
+				       "GPIO, threaded IRQ, polled while failing";
+		ret = devm_request_threaded_irq(dev, nv->irq, NULL,
+						knvram_mmio_pf_gpio,
+						flags | IRQF_ONESHOT,
+						dev_name(dev), nv);
+	} else {
+		*mode = nv->pf_edges ? "GPIO, IRQ on both edges" :
+				       "GPIO, IRQ, polled while failing";
+		ret = devm_request_irq(dev, nv->irq, knvram_mmio_pf_gpio,
+				       flags | IRQF_NO_THREAD, dev_name(dev),
+				       nv);
 	}
-	*mode = "GPIO, IRQ";
-	return devm_request_irq(dev, nv->irq, knvram_mmio_pf_gpio,
-				flags | IRQF_NO_THREAD, dev_name(dev), nv);
+	if (ret)
+		return ret;
+
+	/* Runs before the interrupt is freed. */
+	ret = devm_add_action_or_reset(dev, knvram_mmio_pf_release, nv);
+	if (ret)
+		return ret;
+	knvram_mmio_pf_start(nv);
+	return 0;
 }
 
 static int knvram_mmio_get_pf(struct platform_device *pdev,
@@ -347,6 +490,8 @@ static int knvram_mmio_probe(struct platform_device *pdev)
 	nv = devm_kzalloc(dev, sizeof(*nv), GFP_KERNEL);
 	if (!nv)
 		return -ENOMEM;
+	nv->dev = dev;
+	INIT_DELAYED_WORK(&nv->poll, knvram_mmio_poll);
 
 	ret = knvram_mmio_map(pdev, nv);
 	if (ret)
