@@ -199,6 +199,7 @@ struct churn {
 	unsigned int idx;
 	bool strict;		/* the backend stays bound */
 	unsigned long made, used, removed, offline, bad, busy_ok, reenabled;
+	unsigned long eshutdown;
 };
 
 struct thr {
@@ -783,6 +784,10 @@ static void churn_err(struct churn *c, const char *name, const char *what,
 		inc(&c->offline);
 		return;
 	}
+	if (ret == -ESHUTDOWN) {
+		inc(&c->eshutdown);
+		return;
+	}
 	COUNT(c->bad, "configfs %s/%s: %s: %s", c->backend, name, what,
 	      strerror(-ret));
 }
@@ -793,7 +798,7 @@ static void churn_use(struct churn *c, struct thr *t, const char *name,
 {
 	char path[PATH_MAX], text[64], got[64];
 	size_t len;
-	int fd, rfd, tries, ret;
+	int fd, rfd, ret;
 	ssize_t n;
 
 	len = snprintf(text, sizeof(text), "%s data", name);
@@ -803,13 +808,8 @@ static void churn_use(struct churn *c, struct thr *t, const char *name,
 		churn_err(c, name, "open", -errno);
 		return;
 	}
-	for (tries = 0; tries < 500; tries++) {
-		set_op(t, "configfs: pwrite");
-		n = pwrite(fd, text, len, 0);
-		if (n >= 0 || errno != ESHUTDOWN)
-			break;
-		sleep_ms(10);
-	}
+	set_op(t, "configfs: pwrite");
+	n = pwrite(fd, text, len, 0);
 	if (n != (ssize_t)len) {
 		churn_err(c, name, "pwrite", n < 0 ? -errno : -EIO);
 		close(fd);
@@ -950,7 +950,7 @@ static void *power_main(void *arg)
 {
 	struct thr *t = arg;
 	long long before[MAX_PARTS], after;
-	unsigned int gen;
+	unsigned int gen, synced;
 	unsigned int i, tries;
 	int ret;
 
@@ -965,22 +965,31 @@ static void *power_main(void *arg)
 			COUNT(pf_bad, "power fail: %s", strerror(-ret));
 			continue;
 		}
-		/* Every partition that stayed is synced in an emergency. */
+		/*
+		 * Every partition that stayed is synced in an emergency, or
+		 * was clean (then the emergency sync does not count it).
+		 */
 		set_op(t, "wait for the emergency syncs");
-		for (i = 0; i < nparts; i++) {
-			for (tries = 0; tries < 100; tries++) {
-				after = emergency_count(&parts[i]);
-				if (after > before[i])
-					break;
-				sleep_ms(50);
-			}
-			if (tries < 100)
+		for (tries = 0; tries < 60; tries++) {
+			synced = 0;
+			for (i = 0; i < nparts; i++)
+				if (emergency_count(&parts[i]) > before[i] ||
+				    !get_num(CLASS_DIR "%s/dirty", parts[i].name))
+					synced++;
+			if (synced == nparts)
+				break;
+			sleep_ms(50);
+		}
+		for (i = 0; i < nparts && synced < nparts; i++) {
+			after = emergency_count(&parts[i]);
+			if (after > before[i] ||
+			    !get_num(CLASS_DIR "%s/dirty", parts[i].name))
 				continue;
 			/* Unbound meanwhile, or a new device: no count. */
 			if (parts[i].may_vanish &&
 			    (ld32(&unbind_gen) != gen || (gen & 1)))
 				continue;
-			COUNT(pf_bad, "power fail: no emergency sync of %s (%lld -> %lld)",
+			COUNT(pf_bad, "power fail: %s dirty, no emergency sync (%lld -> %lld)",
 			      parts[i].name, before[i], after);
 		}
 		sleep_ms(200 + rnd(t) % 800);
@@ -1206,10 +1215,10 @@ static int cmd_run(int argc, char **argv)
 		struct churn *c = &churns[i];
 
 		report(!c->bad && c->used > 0 && c->made == c->removed,
-		       "configfs %s: %lu runtime partitions made, %lu used (%lu disabled and enabled again), %lu removed, %lu rmdir refused while open; %lu ENODEV/ENOENT while unbound, %lu wrong",
+		       "configfs %s: %lu runtime partitions made, %lu used (%lu disabled and enabled again), %lu removed, %lu rmdir refused while open; %lu ENODEV/ENOENT while unbound, %lu ESHUTDOWN, %lu wrong",
 		       c->backend, ldl(&c->made), ldl(&c->used),
 		       ldl(&c->reenabled), ldl(&c->removed), ldl(&c->busy_ok),
-		       ldl(&c->offline), ldl(&c->bad));
+		       ldl(&c->offline), ldl(&c->eshutdown), ldl(&c->bad));
 	}
 	for (i = 0; i < nmods; i++)
 		report(!mod_bad[i] && mod_refused[i] > 0,
