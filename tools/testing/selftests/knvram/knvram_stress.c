@@ -216,7 +216,8 @@ static unsigned int nparts;
 static struct churn churns[MAX_CHURN];
 static unsigned int nchurns;
 static const char *mods[MAX_MODS], *mod_names[MAX_MODS];
-static unsigned long mod_refused[MAX_MODS], mod_bad[MAX_MODS];
+static unsigned long mod_refused[MAX_MODS], mod_ebusy[MAX_MODS];
+static unsigned long mod_bad[MAX_MODS];
 static unsigned int nmods;
 static struct thr thrs[MAX_THREADS];
 static unsigned int nthrs;
@@ -928,7 +929,10 @@ static void *rmmod_main(void *arg)
 				      mods[i]);
 				mods[i] = NULL;	/* the shell loads it again */
 			} else if (errno == EWOULDBLOCK || errno == EBUSY) {
+				/* The module loader says EWOULDBLOCK for in use. */
 				inc(&mod_refused[i]);
+				if (errno == EBUSY)
+					inc(&mod_ebusy[i]);
 			} else {
 				COUNT(mod_bad[i], "rmmod %s: %s", mods[i],
 				      strerror(errno));
@@ -1222,8 +1226,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	for (i = 0; i < nmods; i++)
 		report(!mod_bad[i] && mod_refused[i] > 0,
-		       "rmmod %s refused while in use, %lu times (%lu wrong)",
-		       mod_names[i], mod_refused[i], mod_bad[i]);
+		       "rmmod %s refused while in use, %lu times (%lu EBUSY, the others EWOULDBLOCK; %lu wrong)",
+		       mod_names[i], mod_refused[i], mod_ebusy[i], mod_bad[i]);
 	if (pull_path) {
 		report(!pf_bad && pf_cycles > 0,
 		       "power failure: %lu cycles, every partition synced in an emergency each time (%lu failures)",
