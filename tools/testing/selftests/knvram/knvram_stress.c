@@ -972,9 +972,11 @@ static void *power_main(void *arg)
 		/*
 		 * Every partition that stayed is synced in an emergency, or
 		 * was clean (then the emergency sync does not count it).
+		 * Flash is synced by a worker: 10 s, for TCG and a debug
+		 * kernel, where one LEB may take seconds.
 		 */
 		set_op(t, "wait for the emergency syncs");
-		for (tries = 0; tries < 60; tries++) {
+		for (tries = 0; tries < 200; tries++) {
 			synced = 0;
 			for (i = 0; i < nparts; i++)
 				if (emergency_count(&parts[i]) > before[i] ||
