@@ -749,6 +749,8 @@ static void *unbind_main(void *arg)
 
 	while (!stopping()) {
 		sleep_ms(1500 + rnd(t) % 2500);
+		if (stopping())
+			break;
 		__atomic_fetch_add(&unbind_gen, 1, __ATOMIC_SEQ_CST);
 		set_op(t, "unbind");
 		ret = put_attr(SIM_DRV "/unbind", SIM_DEV);
@@ -766,8 +768,8 @@ static void *unbind_main(void *arg)
 			sleep_ms(200);
 		}
 		set_op(t, "wait for the partitions after bind");
-		if (!ret && !sim_parts_present(true, 10))
-			COUNT(unbind_bad, "bind: partitions not back in 10 s");
+		if (!ret && !sim_parts_present(true, 5))
+			COUNT(unbind_bad, "bind: partitions not back in 5 s");
 		__atomic_fetch_add(&unbind_gen, 1, __ATOMIC_SEQ_CST);
 		inc(&unbinds);
 	}
@@ -875,6 +877,8 @@ static void *churn_main(void *arg)
 
 	for (i = 0; !stopping(); i++) {
 		sleep_ms(rnd(t) % 500);
+		if (stopping())
+			break;
 		snprintf(name, sizeof(name), "stc%u_%u", c->idx, i);
 		snprintf(dir, sizeof(dir), CFS_DIR "%s/%s", c->backend, name);
 		set_op(t, "configfs: mkdir");
@@ -920,7 +924,7 @@ static void *rmmod_main(void *arg)
 
 	while (!stopping()) {
 		sleep_ms(1000 + rnd(t) % 2000);
-		for (i = 0; i < nmods; i++) {
+		for (i = 0; i < nmods && !stopping(); i++) {
 			if (!mods[i])
 				continue;
 			set_op(t, "delete_module");
@@ -960,6 +964,8 @@ static void *power_main(void *arg)
 
 	while (!stopping()) {
 		sleep_ms(1500 + rnd(t) % 2500);
+		if (stopping())
+			break;
 		gen = ld32(&unbind_gen);
 		for (i = 0; i < nparts; i++)
 			before[i] = emergency_count(&parts[i]);
