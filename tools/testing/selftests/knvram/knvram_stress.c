@@ -8,7 +8,7 @@
  *   knvram_stress commit PART SEQ [sync]
  *   knvram_stress verify PART SEQ [SEQ2]
  *
- * run: for SECS seconds (default 120), on each PART one writer commits
+ * run: for SECS seconds (default 90), on each PART one writer commits
  * numbered patterns (transactions, single writes, autot, aborts, O_SYNC,
  * fsync, reopens) and two readers check every read: all the pattern
  * blocks of one commit, never a mix, never an aborted one, never older
@@ -682,8 +682,9 @@ static void *reader_main(void *arg)
 		}
 		inc(&p->reads);
 		if (seq < 0)
-			COUNT(p->torn, "%s: %s: torn read: %s", p->name,
-			      t->name, why);
+			COUNT(p->torn,
+			      "%s: %s: read not one whole pattern (blocks %s)",
+			      p->name, t->name, why);
 		else if (seq & SEQ_ABORTED)
 			COUNT(p->aborted_seen, "%s: %s: aborted data read: %s",
 			      p->name, t->name, why);
@@ -1113,7 +1114,7 @@ static void part_results(struct part *p)
 	       ldl(&p->aborts), ldl(&p->eshutdown));
 	report(!p->torn && !p->aborted_seen && !p->range_bad && !p->regress &&
 	       p->reads > 0,
-	       "%s: %lu reads, none torn (%lu), aborted (%lu), older than the last commit or newer than the last write (%lu), or going back (%lu)",
+	       "%s: %lu reads, none torn or foreign (%lu), aborted (%lu), older than the last commit or newer than the last write (%lu), or going back (%lu)",
 	       p->name, ldl(&p->reads), ldl(&p->torn), ldl(&p->aborted_seen),
 	       ldl(&p->range_bad), ldl(&p->regress));
 	report(!p->reopen_bad,
@@ -1126,7 +1127,7 @@ static void part_results(struct part *p)
 
 static int cmd_run(int argc, char **argv)
 {
-	unsigned int secs = 120, i, hung, r;
+	unsigned int secs = 90, i, hung, r;
 	unsigned long long seed = time(NULL);
 	unsigned long eshut = 0;
 	bool first;
