@@ -52,6 +52,11 @@ struct knvram_backend_ops {
  * @write_unit: Smallest write the media takes, a power of two that divides
  *              @block_size; 0 means 1 (byte-addressable).
  * @flags:      %KNVRAM_BACKEND_NMI_SAFE.
+ * @partitions: Optional fixed partitions that the devicetree does not
+ *              describe (a module parameter, say), created at
+ *              registration; an offset of %KNVRAM_OFFSET_NEXT places one
+ *              right after the previous one of the array (or at 0).
+ * @npartitions: Entries of @partitions.
  *
  * The core copies what it needs; the config can live on the stack.
  */
@@ -64,7 +69,12 @@ struct knvram_backend_config {
 	u32 block_size;
 	u32 write_unit;
 	unsigned int flags;
+	const struct knvram_partition_info *partitions;
+	unsigned int npartitions;
 };
+
+/* knvram_partition_info.offset in a backend config: after the previous one. */
+#define KNVRAM_OFFSET_NEXT	U64_MAX
 
 /**
  * struct knvram_partition_info - a partition to create on a backend

@@ -57,46 +57,44 @@ static const struct knvram_backend_ops sim_ops = {
 	.write = sim_write,
 };
 
-/* Create the partitions of the module parameter. */
-static void sim_add_partitions(struct device *dev, struct knvram_backend *be)
+/*
+ * The partitions of the module parameter, for the backend config: the
+ * core creates them at registration, before configfs can place a runtime
+ * partition in their space. Return: how many, or -ENOMEM.
+ */
+static int sim_parse_partitions(struct device *dev, char *buf,
+				struct knvram_partition_info *parts, int max)
 {
-	char *buf __free(kfree) = kstrdup(sim_partitions ?: "", GFP_KERNEL);
 	char *cur = buf, *spec;
-	u64 offset = 0;
+	int n = 0;
 
-	if (!buf)
-		return;
-
-	while ((spec = strsep(&cur, ",")) && *spec) {
-		struct knvram_partition_info info = { };
-		struct knvram_partition *part;
+	while ((spec = strsep(&cur, ",")) && *spec && n < max) {
+		struct knvram_partition_info *info = &parts[n];
 		char *size, *end;
 
-		info.name = strsep(&spec, ":");
+		info->name = strsep(&spec, ":");
 		size = strsep(&spec, ":");
 		if (!size) {
-			dev_err(dev, "partition '%s': no size\n", info.name);
+			dev_err(dev, "partition '%s': no size\n", info->name);
 			continue;
 		}
-		info.size = memparse(size, &end);
+		info->size = memparse(size, &end);
 		if (*end) {
 			dev_err(dev, "partition '%s': bad size '%s'\n",
-				info.name, size);
+				info->name, size);
 			continue;
 		}
-		info.autot = spec && !strcmp(spec, "autot");
-		info.offset = offset;
-		part = knvram_partition_create(be, &info);
-		if (IS_ERR(part)) {
-			dev_err(dev, "partition '%s': %pe\n", info.name, part);
-			continue;
-		}
-		offset += knvram_partition_footprint(be, info.size);
+		info->autot = spec && !strcmp(spec, "autot");
+		info->offset = KNVRAM_OFFSET_NEXT;
+		n++;
 	}
+	return n;
 }
 
 static int sim_probe(struct platform_device *pdev)
 {
+	char *buf __free(kfree) = kstrdup(sim_partitions ?: "", GFP_KERNEL);
+	struct knvram_partition_info *parts __free(kfree) = NULL;
 	struct knvram_backend_config config = {
 		.dev = &pdev->dev,
 		.name = "sim0",
@@ -105,12 +103,21 @@ static int sim_probe(struct platform_device *pdev)
 		.flags = KNVRAM_BACKEND_NMI_SAFE,
 	};
 	struct knvram_backend *be;
+	int max;
+
+	if (!buf)
+		return -ENOMEM;
+	max = 1 + strlen(buf) / 2;
+	parts = kcalloc(max, sizeof(*parts), GFP_KERNEL);
+	if (!parts)
+		return -ENOMEM;
+	config.partitions = parts;
+	config.npartitions = sim_parse_partitions(&pdev->dev, buf, parts, max);
 
 	be = devm_knvram_backend_register(&pdev->dev, &config);
 	if (IS_ERR(be))
 		return dev_err_probe(&pdev->dev, PTR_ERR(be),
 				     "cannot register backend\n");
-	sim_add_partitions(&pdev->dev, be);
 	return 0;
 }
 

@@ -727,13 +727,42 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 	}
 }
 
+/*
+ * Fixed partitions from the provider's config: created here, before the
+ * runtime partitions and before configfs can place one, so that a runtime
+ * partition never takes their space (the board's description wins).
+ */
+static void knvram_add_config_partitions(struct knvram_backend *be,
+					 const struct knvram_backend_config *config)
+{
+	u64 next = 0;
+	unsigned int i;
+
+	for (i = 0; i < config->npartitions; i++) {
+		struct knvram_partition_info info = config->partitions[i];
+		struct knvram_partition *part;
+
+		if (info.offset == KNVRAM_OFFSET_NEXT)
+			info.offset = next;
+		part = knvram_partition_create(be, &info);
+		if (IS_ERR(part)) {
+			dev_err(be->dev, "partition '%s' not created: %pe\n",
+				info.name, part);
+			continue;
+		}
+		next = info.offset + knvram_partition_footprint(be, info.size);
+	}
+}
+
 /**
  * __knvram_backend_register() - register a backend
  * @config: Description of the backend; copied.
  * @owner:  Module of the provider; use knvram_backend_register().
  *
  * Creates the fixed partitions of the "partitions" child of the
- * devicetree node of @config->dev, if any.
+ * devicetree node of @config->dev, if any, and those of
+ * @config->partitions, then the runtime partitions of the backend's label;
+ * only then can configfs create new ones.
  *
  * Context: Process context; sleeps.
  * Return: The backend, or ERR_PTR(-EINVAL) for a config the core cannot
@@ -794,6 +823,7 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	 * runtime partition that a changed devicetree now overlaps.
 	 */
 	knvram_add_of_partitions(be);
+	knvram_add_config_partitions(be, config);
 	ret = knvram_label_load(be);
 	if (ret) {
 		knvram_backend_unregister(be);

@@ -1497,7 +1497,7 @@ static void kt_emergency_mid_commit(struct kunit *test)
  * A backend that cannot write in atomic context is frozen at once by the
  * emergency sync and synced soon after by the high-priority worker.
  */
-static void kt_emergency_deferred(struct kunit *test)
+static void kt_emergency_deferred_run(struct kunit *test, bool admin_busy)
 {
 	struct knvram_partition_info info = {
 		.name = "kt-slow0", .size = 4 * KT_BS,
@@ -1537,6 +1537,13 @@ static void kt_emergency_deferred(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							kt_emergency_end_action,
 							NULL), 0);
+	/*
+	 * An admin action (configfs enable: a format and a label write, a
+	 * backend registering) holds knvram_lock across slow media I/O: the
+	 * emergency sync must not wait for it.
+	 */
+	if (admin_busy)
+		mutex_lock(&knvram_lock);
 	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
 	/* Frozen now, even though nothing could be written yet. */
 	pos = 0;
@@ -1547,12 +1554,25 @@ static void kt_emergency_deferred(struct kunit *test)
 	for (i = 0; i < 250 && !atomic64_read(&part->stats.emergency_sync_count);
 	     i++)
 		msleep(20);
+	if (admin_busy)
+		mutex_unlock(&knvram_lock);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&part->stats.emergency_sync_count),
 			1);
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
 	KUNIT_EXPECT_GT(test, slow->writes, 0);
 	KUNIT_EXPECT_EQ(test, slow->bad_io, 0);
 	knvram_emergency_end();
+}
+
+static void kt_emergency_deferred(struct kunit *test)
+{
+	kt_emergency_deferred_run(test, false);
+}
+
+/* ...and while an admin action holds knvram_lock. */
+static void kt_emergency_deferred_admin_busy(struct kunit *test)
+{
+	kt_emergency_deferred_run(test, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2285,6 +2305,7 @@ static struct kunit_case kt_emergency_cases[] = {
 	KUNIT_CASE(kt_emergency_mid_commit),
 	KUNIT_CASE(kt_emergency_new_partition),
 	KUNIT_CASE(kt_emergency_deferred),
+	KUNIT_CASE(kt_emergency_deferred_admin_busy),
 	{}
 };
 

@@ -259,7 +259,7 @@ TEST_F(sync, writer_close_syncs)
 	ASSERT_EQ(count + 1, ATTR("sync_count"));
 
 	/* ...closing a reader never does, not even the last handle. */
-	w = OPEN(self->name, O_WRONLY);
+	w = OPEN(self->name, O_RDWR);
 	knv_pat_write(_metadata, w, 0, 2 * KNV_BLOCK, 39);
 	ASSERT_EQ(8192U, ATTR("dirty"));
 	ASSERT_EQ(0, close(r));
@@ -270,7 +270,7 @@ TEST_F(sync, writer_close_syncs)
 	ASSERT_EQ(count + 2, ATTR("sync_count"));
 
 	/* A non-blocking writer's close leaves the sync to a worker. */
-	w = OPEN(self->name, O_WRONLY | O_NONBLOCK);
+	w = OPEN(self->name, O_RDWR | O_NONBLOCK);
 	flip_byte(_metadata, w, 5 * KNV_BLOCK);
 	ASSERT_EQ(4096U, ATTR("dirty"));
 	ASSERT_EQ(0, close(w));
