@@ -21,15 +21,14 @@ KNVRAM_JOBS=${KNVRAM_JOBS:-$(nproc)}
 # same kernel without it (make bench). KNVRAM_KERNEL_FLAVOUR picks one.
 KNVRAM_KERNEL_FLAVOUR=${KNVRAM_KERNEL_FLAVOUR:-debug}
 
-# kernel_fragments [FLAVOUR]: the config fragments of a flavour, one a line.
+# The config fragments of the flavour, one a line.
 kernel_fragments() {
-	local flavour=${1:-$KNVRAM_KERNEL_FLAVOUR}
 	echo "$KNVRAM_TOP/tools/testing/selftests/knvram/config"
 	echo "$KNVRAM_TOP/board/qemu-virt/board.config"
-	case "$flavour" in
+	case "$KNVRAM_KERNEL_FLAVOUR" in
 	debug) echo "$KNVRAM_TOP/board/qemu-virt/debug.config" ;;
 	prod) ;;
-	*) die "KNVRAM_KERNEL_FLAVOUR=$flavour: not debug or prod" ;;
+	*) die "KNVRAM_KERNEL_FLAVOUR=$KNVRAM_KERNEL_FLAVOUR: not debug or prod" ;;
 	esac
 }
 
@@ -68,18 +67,18 @@ kernel_src_dir() {
 # by its name (the debug key is the one of the builds from before
 # flavours, so that their cache stays valid).
 kernel_build_key() {
-	local flavour=${1:-$KNVRAM_KERNEL_FLAVOUR} f
+	local f
 	{
 		kernel_src_version
-		for f in $(kernel_fragments "$flavour"); do cat "$f"; done
+		for f in $(kernel_fragments); do cat "$f"; done
 		"${KNVRAM_CROSS}gcc" --version | head -n 1
-		[ "$flavour" = debug ] || echo "flavour $flavour"
+		[ "$KNVRAM_KERNEL_FLAVOUR" = debug ] ||
+			echo "flavour $KNVRAM_KERNEL_FLAVOUR"
 	} | sha256sum | cut -c1-16
 }
 
-# kernel_build_dir [FLAVOUR]: the kernel's build directory in the cache.
 kernel_build_dir() {
-	echo "$KNVRAM_CACHE/build/$(kernel_build_key "${1:-$KNVRAM_KERNEL_FLAVOUR}")"
+	echo "$KNVRAM_CACHE/build/$(kernel_build_key)"
 }
 
 # KDIR may point at another kernel build; default is the cached bench kernel.
