@@ -20,7 +20,7 @@
 # KNVRAM_BENCH_RUNS=N takes N runs per figure instead of knvram_bench's
 # default (5); KNVRAM_BENCH_SECTIONS=LIST runs only those sections of
 # knvram_bench (-x: mem,lat,txn,reader,sync,wsync,ubi,emerg); each guest is
-# killed after KNVRAM_BENCH_TIMEOUT seconds (2400). The exit status is
+# killed after KNVRAM_BENCH_TIMEOUT seconds (3600). The exit status is
 # non-zero if the benchmark failed or a kernel log has a splat. Whether the
 # targets are met does not change it: they are figures, not tests.
 set -euo pipefail
@@ -36,7 +36,7 @@ debug) kernels=debug ;;
 both) kernels="prod debug" ;;
 *) die "KNVRAM_BENCH_KERNEL=$KNVRAM_BENCH_KERNEL: not prod, debug or both" ;;
 esac
-TIMEOUT=${KNVRAM_BENCH_TIMEOUT:-2400}
+TIMEOUT=${KNVRAM_BENCH_TIMEOUT:-3600}
 w=$(knvram_work)
 run=$w/runs/bench-$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$run"
@@ -61,8 +61,10 @@ for k in $kernels; do
 	KNVRAM_KERNEL_FLAVOUR=$k scripts/kernel.sh
 done
 phase guest-build
-# The kselftests are static programs: one build serves every kernel.
-quiet "$run/selftests.log" scripts/selftests.sh
+# The kselftests are static programs: one build serves every kernel (the
+# UAPI headers of the first).
+quiet "$run/selftests.log" env KNVRAM_KERNEL_FLAVOUR="${kernels%% *}" \
+	scripts/selftests.sh
 [ -x "$w/selftests/install/knvram/knvram_bench" ] ||
 	die "knvram_bench was not built (log: $run/selftests.log)"
 quiet "$run/dtb.log" scripts/dtb.sh "$run/board.dtb"
@@ -168,24 +170,33 @@ if [ "$kernels" = "prod debug" ]; then
 	echo
 	echo "## targets (issue 12), production and debug kernel"
 	awk '
+		# A ratio, or bytes in KiB.
+		function show(x, u) {
+			return u == "bytes" ? sprintf("%.1f KiB", x / 1024) : sprintf("%.2fx", x)
+		}
 		/^knvram-bench: target / {
-			k = t = v = l = m = ""
+			k = t = v = l = m = u = ""
 			for (i = 3; i <= NF; i++) {
 				split($i, kv, "=")
 				if (kv[1] == "kernel") k = kv[2]
 				else if (kv[1] == "id") t = kv[2]
 				else if (kv[1] == "value") v = kv[2]
 				else if (kv[1] == "limit") l = kv[2]
+				else if (kv[1] == "unit") u = kv[2]
 				else if (kv[1] == "met") m = kv[2]
 			}
-			if (!(t in seen)) { seen[t] = 1; order[++n] = t; lim[t] = l }
-			cell[t, k] = sprintf("%sx %s", v, m == "yes" ? "met" : "NOT met")
+			if (!(t in seen)) {
+				seen[t] = 1
+				order[++n] = t
+				lim[t] = show(l, u)
+			}
+			cell[t, k] = show(v, u) " " (m == "yes" ? "met" : "NOT met")
 		}
 		END {
-			printf "   %-40s %6s  %-16s %-16s\n", "target", "<=", "prod", "debug"
+			printf "   %-30s %9s  %-20s %-20s\n", "target", "<=", "prod", "debug"
 			for (i = 1; i <= n; i++) {
 				t = order[i]
-				printf "   %-40s %5sx  %-16s %-16s\n", t, lim[t],
+				printf "   %-30s %9s  %-20s %-20s\n", t, lim[t],
 					cell[t, "prod"], cell[t, "debug"]
 			}
 		}' "$run/results.txt"

@@ -168,7 +168,7 @@ struct kmem {
  * The targets of issue 12 met or not: a figure of this run (a ratio, or
  * bytes) against its limit, printed in the table's last part.
  */
-#define MAX_TARGETS	64
+#define MAX_TARGETS	128
 static struct target {
 	char id[64];
 	char what[96];
@@ -295,11 +295,12 @@ void add_target(const char *id, double value, double limit, bool bytes,
 	struct target *t;
 	va_list ap;
 
-	fprintf(mr, "knvram-bench: target id=%s value=%.*f limit=%.*f unit=%s met=%s\n",
-		id, bytes ? 0 : 4, value, bytes ? 0 : 2, limit,
-		bytes ? "bytes" : "ratio", value <= limit ? "yes" : "no");
-	if (ntargets == MAX_TARGETS)
+	if (ntargets == MAX_TARGETS) {
+		progress("error: more than %d targets: %s left out",
+			 MAX_TARGETS, id);
+		nerrors++;
 		return;
+	}
 	t = &targets[ntargets++];
 	snprintf(t->id, sizeof(t->id), "%s", id);
 	va_start(ap, fmt);
@@ -1571,65 +1572,78 @@ static void *syncer_thread(void *arg)
 	return NULL;
 }
 
+/* The per-run statistics of one case of section wsync. */
+struct wsync_case {
+	double med[MAX_RUNS];
+	double p99[MAX_RUNS];
+	double calls[MAX_RUNS];
+	double max;
+};
+
 /*
- * 8-byte pwrite()s into random blocks of @nblocks, one every millisecond
- * (the pause is not timed), for reader_ms per run and at least 16 calls:
- * their median, p99 and maximum, and the calls of the median run.
+ * One run: 8-byte pwrite()s into random blocks of @nblocks, one every
+ * millisecond (the pause is not timed), for reader_ms and at least 16
+ * calls; their median, p99 and maximum, and the calls, as run @r of @c.
+ * @s holds MAX_SAMPLES samples. The pause spins: a vCPU that went idle in
+ * a sleep wakes up slowly under emulation, which would add to the writes
+ * without syncs and not to those next to the syncing thread, which keeps
+ * the guest busy.
  */
-static int wsync_runs(int fd, __u64 nblocks, struct lat *out, double *calls)
+static int wsync_run(int fd, __u64 nblocks, double *s, unsigned int *seed,
+		     struct wsync_case *c, unsigned int r)
 {
-	double *s = malloc(MAX_SAMPLES * sizeof(*s));
-	double meds[MAX_RUNS], p99s[MAX_RUNS], ns[MAX_RUNS];
-	const struct timespec gap = { .tv_nsec = 1000000 };
-	unsigned int r, seed = 2;
+	__u64 end = now_ns() + opt.reader_ms * 1000000ULL;
 	char buf[8] = "knvram!";
+	size_t n = 0;
 
-	if (!s)
-		return -1;
-	out->max = 0;
-	for (r = 0; r < opt.runs; r++) {
-		__u64 end = now_ns() + opt.reader_ms * 1000000ULL;
-		size_t n = 0;
+	while (n < MAX_SAMPLES && (n < 16 || now_ns() < end)) {
+		off_t off = (off_t)(rand_r(seed) % nblocks) * BLOCK;
+		__u64 t0 = now_ns();
 
-		while (n < MAX_SAMPLES && (n < 16 || now_ns() < end)) {
-			off_t off = (off_t)(rand_r(&seed) % nblocks) * BLOCK;
-			__u64 t0 = now_ns();
-
-			buf[0] = n;
-			if (pwrite(fd, buf, sizeof(buf), off) != sizeof(buf)) {
-				errno = errno ?: EIO;
-				free(s);
-				return -1;
-			}
-			s[n] = now_ns() - t0;
-			if (s[n] > out->max)
-				out->max = s[n];
-			n++;
-			nanosleep(&gap, NULL);
+		buf[0] = n;
+		if (pwrite(fd, buf, sizeof(buf), off) != sizeof(buf)) {
+			errno = errno ?: EIO;
+			return -1;
 		}
-		p99s[r] = percentile(s, n, 99);
-		meds[r] = median(s, n);
-		ns[r] = n;
+		s[n] = now_ns() - t0;
+		if (s[n] > c->max)
+			c->max = s[n];
+		n++;
+		while (now_ns() < t0 + 1000000)
+			;
 	}
-	out->med = fig_of(meds, opt.runs);
-	out->p99 = fig_of(p99s, opt.runs);
-	*calls = median(ns, opt.runs);
-	free(s);
+	c->p99[r] = percentile(s, n, 99);
+	c->med[r] = median(s, n);
+	c->calls[r] = n;
 	return 0;
+}
+
+/* The figures of case @c over the runs; the calls of the median run. */
+static void wsync_figs(struct wsync_case *c, struct lat *l, double *calls)
+{
+	l->med = fig_of(c->med, opt.runs);
+	l->p99 = fig_of(c->p99, opt.runs);
+	l->max = c->max;
+	*calls = median(c->calls, opt.runs);
 }
 
 #define WSYNC_ROW	"   %-9s %-11s %-6s %6s  %-28s %8s %7s %6s\n"
 
+/*
+ * A writer on partition @name, alone and next to another handle's syncs.
+ * The runs alternate, alone then with syncs, so that a change of the
+ * host's load weighs on both cases alike.
+ */
 static void bench_wsync_part(const char *name)
 {
-	struct syncer y = { .name = name };
+	static struct wsync_case idle_c, busy_c;
 	char backend[64], path[256], c1[96], c2[32], c3[32], c4[32];
 	char what[200];
-	double calls_idle, calls_busy;
+	double calls_idle, calls_busy, *samples = NULL;
 	struct lat idle, busy;
-	unsigned long y0, nsyncs;
-	__u64 psize, t0, dt;
-	pthread_t th;
+	unsigned long nsyncs = 0;
+	unsigned int r, seed = 2;
+	__u64 psize, dt = 0;
 	int fd, i;
 
 	snprintf(path, sizeof(path), CLASS_DIR "%.63s/backend", name);
@@ -1641,37 +1655,50 @@ static void bench_wsync_part(const char *name)
 	fd = open_part(name, O_RDWR);
 	if (fd < 0)
 		return;
-	/* Nothing dirty left from before: the idle runs sync nothing. */
-	if (fsync(fd)) {
-		fail_figure("fsync");
+	samples = malloc(MAX_SAMPLES * sizeof(*samples));
+	if (!samples) {
+		fail_figure("malloc");
 		goto out;
 	}
-	progress("wsync %s idle", name);
-	if (wsync_runs(fd, psize / BLOCK, &idle, &calls_idle)) {
-		fail_figure("writer, no sync");
-		goto out;
+	memset(&idle_c, 0, sizeof(idle_c));
+	memset(&busy_c, 0, sizeof(busy_c));
+	progress("wsync %s", name);
+	for (r = 0; r < opt.runs; r++) {
+		struct syncer y = { .name = name };
+		unsigned long y0;
+		pthread_t th;
+		__u64 t0;
+
+		/* Nothing dirty left from before: the writer alone. */
+		if (fsync(fd) ||
+		    wsync_run(fd, psize / BLOCK, samples, &seed, &idle_c, r)) {
+			fail_figure("writer, no sync");
+			goto out;
+		}
+		if (pthread_create(&th, NULL, syncer_thread, &y)) {
+			fail_figure("pthread_create");
+			goto out;
+		}
+		/* Measure once the syncer is in its loop. */
+		for (i = 0; i < 60000 &&
+		     !__atomic_load_n(&y.syncs, __ATOMIC_RELAXED) &&
+		     !__atomic_load_n(&y.err, __ATOMIC_RELAXED); i++)
+			usleep(1000);
+		y0 = __atomic_load_n(&y.syncs, __ATOMIC_RELAXED);
+		t0 = now_ns();
+		i = wsync_run(fd, psize / BLOCK, samples, &seed, &busy_c, r);
+		dt += now_ns() - t0;
+		__atomic_store_n(&y.stop, true, __ATOMIC_RELAXED);
+		pthread_join(th, NULL);
+		nsyncs += y.syncs - y0;
+		if (i || y.err) {
+			errno = y.err ?: errno;
+			fail_figure("writer, syncs running");
+			goto out;
+		}
 	}
-	progress("wsync %s busy", name);
-	if (pthread_create(&th, NULL, syncer_thread, &y)) {
-		fail_figure("pthread_create");
-		goto out;
-	}
-	/* Measure once the syncer is in its loop. */
-	for (i = 0; i < 60000 && !__atomic_load_n(&y.syncs, __ATOMIC_RELAXED) &&
-	     !__atomic_load_n(&y.err, __ATOMIC_RELAXED); i++)
-		usleep(1000);
-	y0 = __atomic_load_n(&y.syncs, __ATOMIC_RELAXED);
-	t0 = now_ns();
-	i = wsync_runs(fd, psize / BLOCK, &busy, &calls_busy);
-	dt = now_ns() - t0;
-	__atomic_store_n(&y.stop, true, __ATOMIC_RELAXED);
-	pthread_join(th, NULL);
-	nsyncs = y.syncs - y0;
-	if (i || y.err) {
-		errno = y.err ?: errno;
-		fail_figure("writer, syncs running");
-		goto out;
-	}
+	wsync_figs(&idle_c, &idle, &calls_idle);
+	wsync_figs(&busy_c, &busy, &calls_busy);
 	snprintf(what, sizeof(what),
 		 "knvram-bench: wsync part=%s backend=%s bytes=8 syncer=none",
 		 name, backend);
@@ -1693,7 +1720,7 @@ static void bench_wsync_part(const char *name)
 	fprintf(tbl, WSYNC_ROW, "", "", "fsync", c2,
 		lat_cell(&busy, c1, sizeof(c1)), us(busy.max, what, sizeof(what)),
 		c3, c4);
-	fprintf(tbl, "   %-9s %-11s (%lu syncs, one every %.1f ms)\n", "", "",
+	fprintf(tbl, "   %-9s %-11s (%lu syncs, one every %.2f ms)\n", "", "",
 		nsyncs, nsyncs ? dt / 1e6 / nsyncs : 0.0);
 	snprintf(what, sizeof(what), "wsync-%s-med", name);
 	add_target(what, busy.med.med / idle.med.med, 1.2, false,
@@ -1704,6 +1731,7 @@ static void bench_wsync_part(const char *name)
 		   "pwrite() 8 B, %s (%s), syncing / idle, p99",
 		   name, backend);
 out:
+	free(samples);
 	close(fd);
 }
 
@@ -1714,13 +1742,14 @@ static void bench_wsync(void)
 	unsigned int p, np = split(opt.wsync_parts, parts);
 
 	fprintf(tbl, "\n3b. A writer's 8-byte pwrite() (outside a transaction) into\n");
-	fprintf(tbl, "   a random block, one call every ms, us: median of %u runs\n",
-		opt.runs);
-	fprintf(tbl, "   [spread], p99, max; %u ms of calls per run (at least 16).\n",
-		opt.reader_ms);
-	fprintf(tbl, "   Syncer fsync: a second, read-only handle of the partition\n");
-	fprintf(tbl, "   runs fsync() in a loop in another thread. Ratio: with\n");
-	fprintf(tbl, "   syncs / without, median then p99.\n");
+	fprintf(tbl, "   a random block, a call every ms (spinning between calls),\n");
+	fprintf(tbl, "   us: median of %u runs [spread], p99, max; %u ms of calls\n",
+		opt.runs, opt.reader_ms);
+	fprintf(tbl, "   per run (at least 16); calls: of the median run. Syncer\n");
+	fprintf(tbl, "   fsync: a second, read-only handle of the partition runs\n");
+	fprintf(tbl, "   fsync() in a loop in another thread; runs without and\n");
+	fprintf(tbl, "   with it alternate. Ratio: with syncs / without, median\n");
+	fprintf(tbl, "   then p99.\n");
 	fprintf(tbl, WSYNC_ROW, "partition", "backend", "syncer", "calls",
 		"pwrite", "max", "ratio", "p99");
 	for (p = 0; p < np; p++) {
@@ -2357,7 +2386,23 @@ static int cmp_target(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The last part of the table: every target, met or not. */
+/* The targets' lines, in the order of the table's parts. */
+static void mr_targets(void)
+{
+	unsigned int i;
+
+	qsort(targets, ntargets, sizeof(*targets), cmp_target);
+	for (i = 0; i < ntargets; i++) {
+		const struct target *t = &targets[i];
+
+		fprintf(mr, "knvram-bench: target id=%s value=%.*f limit=%.*f unit=%s met=%s\n",
+			t->id, t->bytes ? 0 : 4, t->value, t->bytes ? 0 : 2,
+			t->limit, t->bytes ? "bytes" : "ratio",
+			t->value <= t->limit ? "yes" : "no");
+	}
+}
+
+/* The last part of the table: every target, met or not (after mr_targets()). */
 static void print_targets(void)
 {
 	unsigned int i, met = 0;
@@ -2368,7 +2413,6 @@ static void print_targets(void)
 	printf("\n7. Targets (issue 12): each a figure of this run above;\n");
 	printf("   the memory targets are for the production kernel.\n");
 	printf("   %-60s %9s  %s\n", "target", "measured", "target");
-	qsort(targets, ntargets, sizeof(*targets), cmp_target);
 	for (i = 0; i < ntargets; i++) {
 		const struct target *t = &targets[i];
 
@@ -2498,6 +2542,7 @@ int main(int argc, char **argv)
 	run_section(5, "emerg", bench_emerg);
 	raw_close();
 
+	mr_targets();
 	fprintf(mr, "knvram-bench: done figures=%u errors=%u\n", nfigures,
 		nerrors);
 	fclose(mr);
