@@ -22,6 +22,8 @@ while [ $# -gt 0 ]; do
 done
 # The board boots the bench kernel: build the modules for it.
 unset KDIR
+# The debug kernel always (KNVRAM_KERNEL_FLAVOUR is for make bench).
+export KNVRAM_KERNEL_FLAVOUR=debug
 
 GUEST_TIMEOUT=${KNVRAM_GUEST_TIMEOUT:-2400}
 HOST_TEST_TIMEOUT=${KNVRAM_HOST_TEST_TIMEOUT:-1800}

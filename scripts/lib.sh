@@ -15,9 +15,22 @@ KNVRAM_CACHE=${KNVRAM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/knvram}
 KNVRAM_ARCH=arm64
 KNVRAM_CROSS=aarch64-linux-gnu-
 KNVRAM_JOBS=${KNVRAM_JOBS:-$(nproc)}
-KNVRAM_FRAGMENTS="$KNVRAM_TOP/tools/testing/selftests/knvram/config
-$KNVRAM_TOP/board/qemu-virt/board.config
-$KNVRAM_TOP/board/qemu-virt/debug.config"
+# The board's kernel comes in two flavours, built from tinyconfig and these
+# fragments: "debug" (the default; make run, make check) adds
+# board/qemu-virt/debug.config (KASAN, lockdep, kmemleak...), "prod" is the
+# same kernel without it (make bench). KNVRAM_KERNEL_FLAVOUR picks one.
+KNVRAM_KERNEL_FLAVOUR=${KNVRAM_KERNEL_FLAVOUR:-debug}
+
+# The config fragments of the flavour, one a line.
+kernel_fragments() {
+	echo "$KNVRAM_TOP/tools/testing/selftests/knvram/config"
+	echo "$KNVRAM_TOP/board/qemu-virt/board.config"
+	case "$KNVRAM_KERNEL_FLAVOUR" in
+	debug) echo "$KNVRAM_TOP/board/qemu-virt/debug.config" ;;
+	prod) ;;
+	*) die "KNVRAM_KERNEL_FLAVOUR=$KNVRAM_KERNEL_FLAVOUR: not debug or prod" ;;
+	esac
+}
 
 # Phase timer: "phase NAME" starts one, the next call (or phase_end)
 # prints how long the previous one took.
@@ -50,12 +63,17 @@ kernel_src_dir() {
 }
 
 # The build directory is keyed by what the kernel is built from: source
-# version, config fragments and compiler.
+# version, config fragments and compiler; a flavour other than debug also
+# by its name (the debug key is the one of the builds from before
+# flavours, so that their cache stays valid).
 kernel_build_key() {
+	local f
 	{
 		kernel_src_version
-		for f in $KNVRAM_FRAGMENTS; do cat "$f"; done
+		for f in $(kernel_fragments); do cat "$f"; done
 		"${KNVRAM_CROSS}gcc" --version | head -n 1
+		[ "$KNVRAM_KERNEL_FLAVOUR" = debug ] ||
+			echo "flavour $KNVRAM_KERNEL_FLAVOUR"
 	} | sha256sum | cut -c1-16
 }
 

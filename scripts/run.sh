@@ -8,6 +8,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$KNVRAM_TOP"
 unset KDIR
+# The debug kernel always (KNVRAM_KERNEL_FLAVOUR is for make bench).
+export KNVRAM_KERNEL_FLAVOUR=debug
 
 w=$(knvram_work)
 mkdir -p "$w/guest"
