@@ -6,6 +6,7 @@
 
 #include <linux/cleanup.h>
 #include <linux/device.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uidgid.h>
@@ -46,6 +47,24 @@ struct knvram_backend *knvram_backend_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Can the label entry @e be a partition of @be? The label comes from the
+ * media, and a valid CRC does not make its numbers sane: checked before
+ * anything is allocated for it.
+ */
+static int knvram_entry_check(struct knvram_backend *be,
+			      const struct knvram_label_entry *e)
+{
+	u64 fp = knvram_partition_footprint(be, e->size), end;
+
+	if (!knvram_name_valid(e->name) || !fp || e->offset % be->block_size)
+		return -EINVAL;
+	if (check_add_overflow(e->offset, fp, &end) ||
+	    end > knvram_backend_space(be))
+		return -ENOSPC;
+	return 0;
+}
+
 /* First fit for @len bytes of partition space, or -ENOSPC. */
 static int knvram_place(struct knvram_backend *be, const char *name, u64 len,
 			u64 *offset)
@@ -66,7 +85,11 @@ static int knvram_place(struct knvram_backend *be, const char *name, u64 len,
 	for (i = 0; i < be->label->n; i++) {
 		const struct knvram_label_entry *e = &be->label->e[i];
 
-		cand = e->offset + knvram_partition_footprint(be, e->size);
+		/* Only a bad label has such entries: no candidate there. */
+		if (check_add_overflow(e->offset,
+				       knvram_partition_footprint(be, e->size),
+				       &cand) || cand % be->block_size)
+			continue;
 		if (cand < best && !knvram_check_range(be, name, cand, len))
 			best = cand;
 	}
@@ -160,6 +183,9 @@ int knvram_runtime_enable(struct knvram_backend *be,
 		if (!e)
 			return -ENOENT;
 	}
+	ret = knvram_entry_check(be, e);
+	if (ret)
+		return ret;
 	e->flags |= KNVRAM_LABEL_ENABLED;
 	e->err = 0;
 
@@ -269,6 +295,7 @@ int knvram_runtime_forget(struct knvram_backend *be, const char *name)
 	kfree(old);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_forget);
 
 /* At registration: bring back the enabled runtime partitions. */
 void knvram_restore_runtime(struct knvram_backend *be)
@@ -279,12 +306,12 @@ void knvram_restore_runtime(struct knvram_backend *be)
 	for (i = 0; i < be->label->n; i++) {
 		struct knvram_label_entry *e = &be->label->e[i];
 		struct knvram_partition *part;
-		int ret = -EINVAL;
+		int ret;
 
 		if (!(e->flags & KNVRAM_LABEL_ENABLED))
 			continue;
-		if (knvram_name_valid(e->name) &&
-		    !(e->offset % be->block_size)) {
+		ret = knvram_entry_check(be, e);
+		if (!ret) {
 			part = knvram_runtime_alloc(be, e);
 			ret = PTR_ERR_OR_ZERO(part);
 			if (!ret)
