@@ -464,16 +464,15 @@ static const struct config_item_type knvram_cfs_part_type = {
 };
 
 /*
- * Adopt the runtime partition @e: a new item shows it, and its rmdir
- * removes it. Refused while the partition is open: those handles would
- * not pin the item, and rmdir could not then be refused.
+ * Adopt the runtime partition @e of the item's backend, live as @part or
+ * not live (NULL): a new item shows it, and its rmdir removes it. Refused
+ * while the partition is open: those handles would not pin the item, and
+ * rmdir could not then be refused.
  */
 static int knvram_cfs_adopt(struct knvram_cfs_part *p,
-			    struct knvram_backend *be,
-			    const struct knvram_label_entry *e)
+			    const struct knvram_label_entry *e,
+			    struct knvram_partition *part)
 {
-	struct knvram_partition *part = knvram_find_locked(e->name);
-
 	if (part) {
 		scoped_guard(mutex, &part->lock)
 			if (part->nhandles)
@@ -492,6 +491,7 @@ knvram_cfs_make_item(struct config_group *group, const char *name)
 	struct knvram_cfs_backend *cbe = to_cfs_backend(&group->cg_item);
 	struct knvram_cfs_part *p __free(kfree) = NULL;
 	const struct knvram_label_entry *e;
+	struct knvram_partition *part;
 	struct knvram_backend *be;
 	int ret;
 
@@ -513,11 +513,14 @@ knvram_cfs_make_item(struct config_group *group, const char *name)
 		return ERR_PTR(-ENODEV);
 	if (knvram_cfs_find_item(name))
 		return ERR_PTR(-EEXIST);
-	e = knvram_label_find(be->label, name);
-	if (e) {
-		ret = knvram_cfs_adopt(p, be, e);
+	/* Only this backend's runtime partition of that name is adopted. */
+	e = knvram_runtime_lookup(be, name, &part);
+	if (!IS_ERR(e)) {
+		ret = knvram_cfs_adopt(p, e, part);
 		if (ret)
 			return ERR_PTR(ret);
+	} else if (PTR_ERR(e) != -ENOENT) {
+		return ERR_CAST(e);
 	} else if (knvram_name_taken(name)) {
 		return ERR_PTR(-EEXIST);
 	}
@@ -615,7 +618,7 @@ static ssize_t knvram_cfs_layout_show(struct config_item *item, char *page)
 		const char *state = "disabled";
 
 		part = knvram_find_locked(e->name);
-		if (part && part->be == be)
+		if (part && part->be == be && part->runtime)
 			state = "live";
 		else if (e->flags & KNVRAM_LABEL_ENABLED)
 			state = "failed";
@@ -676,12 +679,13 @@ static void knvram_cfs_online(struct knvram_cfs_backend *cbe,
 		if (!p->on_media)
 			continue;
 		/* The media may not be the one the item was made on. */
-		if (!knvram_label_find(be->label, p->e.name)) {
+		if (knvram_runtime_lookup(be, p->e.name, &part) ==
+		    ERR_PTR(-ENOENT)) {
 			p->on_media = false;
 			continue;
 		}
-		part = knvram_find_locked(p->e.name);
-		if (part && part->be == be && part->runtime)
+		/* Not if the name is live elsewhere: that one is not ours. */
+		if (part)
 			knvram_cfs_bind(p, part);
 	}
 }

@@ -47,6 +47,41 @@ struct knvram_backend *knvram_backend_find(const char *name)
 	return NULL;
 }
 
+/**
+ * knvram_runtime_lookup() - the runtime partition a new configfs item binds
+ * @be:    Backend.
+ * @name:  Partition name.
+ * @partp: Result: the partition if it is live, else NULL.
+ *
+ * Only a runtime partition of @be itself can be adopted: a partition of
+ * another backend, or a fixed one, that has the name is never touched.
+ *
+ * Context: Caller holds knvram_lock.
+ * Return: The entry of @name in @be's label; ERR_PTR(-ENOENT) if @be's
+ * label has none (nothing to adopt); ERR_PTR(-EEXIST) if the live
+ * partition of that name is not @be's runtime partition (a fixed
+ * partition, or one of another backend whose label holds the name too).
+ */
+struct knvram_label_entry *
+knvram_runtime_lookup(struct knvram_backend *be, const char *name,
+		      struct knvram_partition **partp)
+{
+	struct knvram_label_entry *e;
+	struct knvram_partition *part;
+
+	lockdep_assert_held(&knvram_lock);
+	*partp = NULL;
+	e = knvram_label_find(be->label, name);
+	if (!e)
+		return ERR_PTR(-ENOENT);
+	part = knvram_find_locked(name);
+	if (part && (part->be != be || !part->runtime))
+		return ERR_PTR(-EEXIST);
+	*partp = part;
+	return e;
+}
+EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_lookup);
+
 /*
  * Can the label entry @e be a partition of @be? The label comes from the
  * media, and a valid CRC does not make its numbers sane: checked before
@@ -210,7 +245,8 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_enable);
  *         stays, marked disabled, and the data stays on the media.
  *
  * Context: Process context; sleeps. Caller holds knvram_lock.
- * Return: 0; -EBUSY if the partition is open; -EUCLEAN, -ENOMEM or the
+ * Return: 0; -EINVAL if @part is not a runtime partition (nothing is
+ * done); -EBUSY if the partition is open; -EUCLEAN, -ENOMEM or the
  * backend's error if the label could not be written: the partition is
  * then still there.
  */
@@ -222,6 +258,8 @@ int knvram_runtime_disable(struct knvram_partition *part, bool erase)
 	int ret;
 
 	lockdep_assert_held(&knvram_lock);
+	if (!part->runtime)
+		return -EINVAL;
 	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
 	if (!label)
 		return -ENOMEM;
@@ -265,19 +303,24 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_disable);
  * @be:   Backend.
  * @name: Partition name.
  *
+ * Only @be's label changes: a partition of that name on another backend
+ * (whose label holds the name too) is left alone.
+ *
  * Context: Process context; sleeps. Caller holds knvram_lock.
  * Return: 0; -ENOENT if there is no such entry; -EBUSY if the partition is
- * live; -EUCLEAN, -ENOMEM or the backend's error.
+ * live on @be; -EUCLEAN, -ENOMEM or the backend's error.
  */
 int knvram_runtime_forget(struct knvram_backend *be, const char *name)
 {
 	struct knvram_label *label __free(kfree) = NULL;
+	struct knvram_partition *part;
 	struct knvram_label_entry *e;
 	struct knvram_label *old;
 	int ret;
 
 	lockdep_assert_held(&knvram_lock);
-	if (knvram_find_locked(name))
+	part = knvram_find_locked(name);
+	if (part && part->be == be)
 		return -EBUSY;
 	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
 	if (!label)

@@ -2321,8 +2321,9 @@ static struct kunit_suite kt_label_suite = {
 };
 
 /* ------------------------------------------------------------------ */
-/* Hardening: numbers from the devicetree and the label */
+/* Hardening: numbers from the devicetree and the label, adoption */
 
+#define KT_BACKEND1	"kunit-nv1"
 #define KT_RT2		"kunit-r2"
 #define KT_RT3		"kunit-r3"
 /* A valid geometry (2^28 blocks), far beyond the media and the RAM. */
@@ -2498,9 +2499,109 @@ static void kt_harden_label_numbers(struct kunit *test)
 	kt_expect_part(test, KT_RT0, model, "after the erases");
 }
 
+/* Register a second fake backend, on media of its own. */
+static struct knvram_backend *kt_register1(struct kunit *test,
+					   struct kt_fake *fake)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_backend_config cfg = {
+		.dev = ctx->dev, .name = KT_BACKEND1, .ops = &kt_fake_ops,
+		.priv = fake, .size = KT_MEDIA, .block_size = KT_BS,
+		.write_unit = KT_WU, .flags = KNVRAM_BACKEND_NMI_SAFE,
+	};
+	struct knvram_backend *be = knvram_backend_register(&cfg);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, be);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_unregister_action,
+							be), 0);
+	return be;
+}
+
+/*
+ * Two backends whose labels hold the same names (media moved between
+ * boards): a configfs item binds only a runtime partition of its own
+ * backend (knvram_runtime_lookup()), erasing an entry touches only its
+ * own backend's label, and nothing removes a fixed partition.
+ */
+static void kt_harden_adopt(struct kunit *test)
+{
+	struct kt_fake *fake1 = kunit_kzalloc(test, sizeof(*fake1), GFP_KERNEL);
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	const struct knvram_label_entry *ce;
+	struct knvram_partition *part, *rt0;
+	struct knvram_label_entry *e;
+	struct knvram_backend *be1;
+	struct knvram_label *l;
+	u64 fp = ctx->footprint;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, fake1);
+	fake1->mem = kt_vzalloc(test, KT_MEDIA);
+	fake1->size = KT_MEDIA;
+
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT0, model, 0x47);
+
+	/* be1's label: KT_RT0 and KT_PART, as on be, and one of its own. */
+	be1 = kt_register1(test, fake1);
+	l = kt_label_copy(test, be1);
+	kt_label_add(test, l, KT_RT0, 0, KT_RT_SIZE, KNVRAM_LABEL_ENABLED);
+	kt_label_add(test, l, KT_PART, fp, KT_SIZE, 0);
+	kt_label_add(test, l, KT_RT1, 2 * fp, KT_SIZE, 0);
+	kt_label_write(test, be1, l);
+	kunit_release_action(test, kt_unregister_action, be1);
+	be1 = kt_register1(test, fake1);
+	KUNIT_EXPECT_EQ(test, be1->label->n, 3);
+	ce = kt_label_entry(be1, KT_RT0);
+	KUNIT_ASSERT_NOT_NULL(test, ce);
+	KUNIT_EXPECT_EQ(test, ce->err, -EEXIST);
+
+	scoped_guard(mutex, &knvram_lock) {
+		rt0 = knvram_find_locked(KT_RT0);
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(be1, KT_RT0,
+								&part),
+				    ERR_PTR(-EEXIST));
+		KUNIT_EXPECT_NULL(test, part);
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(be1, KT_PART,
+								&part),
+				    ERR_PTR(-EEXIST));
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(be1, KT_RT3,
+								&part),
+				    ERR_PTR(-ENOENT));
+		e = knvram_runtime_lookup(be1, KT_RT1, &part);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(e));
+		KUNIT_EXPECT_NULL(test, part);
+		e = knvram_runtime_lookup(ctx->be, KT_RT0, &part);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(e));
+		KUNIT_EXPECT_PTR_EQ(test, part, rt0);
+		/* be's fixed partition is not in be's label. */
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(ctx->be,
+								KT_PART,
+								&part),
+				    ERR_PTR(-ENOENT));
+
+		/* A fixed partition is no runtime one: left alone. */
+		KUNIT_EXPECT_EQ(test,
+				knvram_runtime_disable(ctx->part, true),
+				-EINVAL);
+		/* be1's entry goes; be's partition of that name stays. */
+		ret = knvram_runtime_forget(be1, KT_RT0);
+	}
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_NULL(test, kt_label_entry(be1, KT_RT0));
+	KUNIT_EXPECT_NOT_NULL(test, kt_label_entry(ctx->be, KT_RT0));
+	kt_expect_part(test, KT_RT0, model, "after be1's entry was erased");
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, 0), 0);
+	KUNIT_EXPECT_EQ(test, fake1->bad_io, 0);
+}
+
 static struct kunit_case kt_harden_cases[] = {
 	KUNIT_CASE(kt_harden_create_huge),
 	KUNIT_CASE(kt_harden_label_numbers),
+	KUNIT_CASE(kt_harden_adopt),
 	{}
 };
 
