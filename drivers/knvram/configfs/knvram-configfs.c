@@ -24,6 +24,7 @@
 #include <linux/kstrtox.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uidgid.h>
@@ -127,6 +128,48 @@ static void knvram_cfs_unbind(struct knvram_cfs_part *p)
 /* ------------------------------------------------------------------ */
 /* Partition items */
 
+/*
+ * A byte count: a number (decimal, 0x hex or 0 octal, as kstrtou64() with
+ * base 0) and an optional K, M or G suffix, then an optional newline.
+ * Returns 0, -EINVAL if it is not one, or -ERANGE if it does not fit in
+ * 64 bits (with its suffix): never a wrapped value.
+ */
+static int knvram_cfs_parse_bytes(const char *page, u64 *val)
+{
+	char *num __free(kfree) = kstrdup(page, GFP_KERNEL);
+	unsigned int shift = 0;
+	size_t len;
+	u64 v;
+	int ret;
+
+	if (!num)
+		return -ENOMEM;
+	len = strlen(num);
+	if (len && num[len - 1] == '\n')
+		num[--len] = '\0';
+	switch (len ? num[len - 1] : '\0') {
+	case 'G':
+	case 'g':
+		shift += 10;
+		fallthrough;
+	case 'M':
+	case 'm':
+		shift += 10;
+		fallthrough;
+	case 'K':
+	case 'k':
+		shift += 10;
+		num[--len] = '\0';
+	}
+	/* An empty string is -EINVAL; more than 64 bits, -ERANGE. */
+	ret = kstrtou64(num, 0, &v);
+	if (ret)
+		return ret;
+	if (check_shl_overflow(v, shift, val))
+		return -ERANGE;
+	return 0;
+}
+
 /* Size, offset and the rest can change only before the first enable. */
 static int knvram_cfs_settable(struct knvram_cfs_part *p)
 {
@@ -147,12 +190,13 @@ static ssize_t knvram_cfs_size_store(struct config_item *item,
 {
 	struct knvram_cfs_part *p = to_cfs_part(item);
 	struct knvram_backend *be;
-	char *end;
 	u64 size;
 	int ret;
 
-	size = memparse(page, &end);
-	if (end == page || (*end && *end != '\n') || !size)
+	ret = knvram_cfs_parse_bytes(page, &size);
+	if (ret)
+		return ret;
+	if (!size)
 		return -EINVAL;
 
 	guard(mutex)(&knvram_lock);
@@ -185,15 +229,15 @@ static ssize_t knvram_cfs_offset_store(struct config_item *item,
 				       const char *page, size_t count)
 {
 	struct knvram_cfs_part *p = to_cfs_part(item);
+	bool place = sysfs_streq(page, "auto");
 	struct knvram_backend *be;
 	u64 offset = KNVRAM_OFFSET_AUTO;
-	char *end;
 	int ret;
 
-	if (!sysfs_streq(page, "auto")) {
-		offset = memparse(page, &end);
-		if (end == page || (*end && *end != '\n'))
-			return -EINVAL;
+	if (!place) {
+		ret = knvram_cfs_parse_bytes(page, &offset);
+		if (ret)
+			return ret;
 	}
 
 	guard(mutex)(&knvram_lock);
@@ -203,7 +247,8 @@ static ssize_t knvram_cfs_offset_store(struct config_item *item,
 	be = p->cbe->be;
 	if (!be)
 		return -ENODEV;
-	if (offset != KNVRAM_OFFSET_AUTO) {
+	/* A number is checked even if it is U64_MAX, the value of "auto". */
+	if (!place) {
 		if (offset % be->block_size)
 			return -EINVAL;
 		if (offset >= knvram_backend_space(be))

@@ -32,6 +32,7 @@ EBUSY="busy"
 ENOSPC="No space left"
 EEXIST="File exists"
 ENAMETOOLONG="too long"
+ERANGE="out of range"
 
 if [ ! -d $BE ]; then
 	echo "1..0 # SKIP no $BE (knvram or knvram-sim not loaded)"
@@ -257,6 +258,33 @@ while [ $i -le 63 ]; do
 	i=$((i + 1))
 done
 check "layout empty of runtime partitions" sh -c "! grep -q runtime $BE/layout"
+
+# -- numbers past 2^64 are refused, never wrapped ------------------------
+P=$BE/cfgN
+mkdir $P
+fails_with "$ERANGE" "size 2^64 + 4096 (would wrap to 4096)" \
+	put $P/size 18446744073709555712
+fails_with "$ERANGE" "size 17592186044417M (2^64 + 1 MiB)" \
+	put $P/size 17592186044417M
+fails_with "$ERANGE" "size 17179869185G (2^64 + 1 GiB)" \
+	put $P/size 17179869185G
+check "size unchanged after the numbers that do not fit" same_as $P/size 0
+fails_with "$ERANGE" "offset 2^64 + 4096" put $P/offset 18446744073709555712
+fails_with "$ERANGE" "offset 17592186044417M" put $P/offset 17592186044417M
+fails_with "$EINVAL" "offset 2^64 - 1 (not taken for auto)" \
+	put $P/offset 18446744073709551615
+fails_with "$ENOSPC" "offset 2^64 - 4096" put $P/offset 18446744073709547520
+check "offset unchanged after the numbers that do not fit" \
+	same_as $P/offset auto
+fails_with "$EINVAL" "size with two suffixes" put $P/size 1KK
+fails_with "$EINVAL" "size that is only a suffix" put $P/size K
+check "size 64k (lower-case suffix)" put $P/size 64k
+check "size reads 65536" same_as $P/size 65536
+check "size 0x100000" put $P/size 0x100000
+check "size reads 1048576" same_as $P/size 1048576
+check "offset 2M" put $P/offset 2M
+check "offset reads 2097152" same_as $P/offset 2097152
+rmdir $P
 
 # -- mkdir adopts only a runtime partition of its own backend ------------
 # The names of a partition of another backend, or of a fixed one, can be
