@@ -24,6 +24,7 @@
 #include <linux/kstrtox.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uidgid.h>
@@ -127,6 +128,48 @@ static void knvram_cfs_unbind(struct knvram_cfs_part *p)
 /* ------------------------------------------------------------------ */
 /* Partition items */
 
+/*
+ * A byte count: a number (decimal, 0x hex or 0 octal, as kstrtou64() with
+ * base 0) and an optional K, M or G suffix, then an optional newline.
+ * Returns 0, -EINVAL if it is not one, or -ERANGE if it does not fit in
+ * 64 bits (with its suffix): never a wrapped value.
+ */
+static int knvram_cfs_parse_bytes(const char *page, u64 *val)
+{
+	char *num __free(kfree) = kstrdup(page, GFP_KERNEL);
+	unsigned int shift = 0;
+	size_t len;
+	u64 v;
+	int ret;
+
+	if (!num)
+		return -ENOMEM;
+	len = strlen(num);
+	if (len && num[len - 1] == '\n')
+		num[--len] = '\0';
+	switch (len ? num[len - 1] : '\0') {
+	case 'G':
+	case 'g':
+		shift += 10;
+		fallthrough;
+	case 'M':
+	case 'm':
+		shift += 10;
+		fallthrough;
+	case 'K':
+	case 'k':
+		shift += 10;
+		num[--len] = '\0';
+	}
+	/* An empty string is -EINVAL; more than 64 bits, -ERANGE. */
+	ret = kstrtou64(num, 0, &v);
+	if (ret)
+		return ret;
+	if (check_shl_overflow(v, shift, val))
+		return -ERANGE;
+	return 0;
+}
+
 /* Size, offset and the rest can change only before the first enable. */
 static int knvram_cfs_settable(struct knvram_cfs_part *p)
 {
@@ -147,12 +190,13 @@ static ssize_t knvram_cfs_size_store(struct config_item *item,
 {
 	struct knvram_cfs_part *p = to_cfs_part(item);
 	struct knvram_backend *be;
-	char *end;
 	u64 size;
 	int ret;
 
-	size = memparse(page, &end);
-	if (end == page || (*end && *end != '\n') || !size)
+	ret = knvram_cfs_parse_bytes(page, &size);
+	if (ret)
+		return ret;
+	if (!size)
 		return -EINVAL;
 
 	guard(mutex)(&knvram_lock);
@@ -185,15 +229,15 @@ static ssize_t knvram_cfs_offset_store(struct config_item *item,
 				       const char *page, size_t count)
 {
 	struct knvram_cfs_part *p = to_cfs_part(item);
+	bool place = sysfs_streq(page, "auto");
 	struct knvram_backend *be;
 	u64 offset = KNVRAM_OFFSET_AUTO;
-	char *end;
 	int ret;
 
-	if (!sysfs_streq(page, "auto")) {
-		offset = memparse(page, &end);
-		if (end == page || (*end && *end != '\n'))
-			return -EINVAL;
+	if (!place) {
+		ret = knvram_cfs_parse_bytes(page, &offset);
+		if (ret)
+			return ret;
 	}
 
 	guard(mutex)(&knvram_lock);
@@ -203,7 +247,8 @@ static ssize_t knvram_cfs_offset_store(struct config_item *item,
 	be = p->cbe->be;
 	if (!be)
 		return -ENODEV;
-	if (offset != KNVRAM_OFFSET_AUTO) {
+	/* A number is checked even if it is U64_MAX, the value of "auto". */
+	if (!place) {
 		if (offset % be->block_size)
 			return -EINVAL;
 		if (offset >= knvram_backend_space(be))
@@ -464,16 +509,15 @@ static const struct config_item_type knvram_cfs_part_type = {
 };
 
 /*
- * Adopt the runtime partition @e: a new item shows it, and its rmdir
- * removes it. Refused while the partition is open: those handles would
- * not pin the item, and rmdir could not then be refused.
+ * Adopt the runtime partition @e of the item's backend, live as @part or
+ * not live (NULL): a new item shows it, and its rmdir removes it. Refused
+ * while the partition is open: those handles would not pin the item, and
+ * rmdir could not then be refused.
  */
 static int knvram_cfs_adopt(struct knvram_cfs_part *p,
-			    struct knvram_backend *be,
-			    const struct knvram_label_entry *e)
+			    const struct knvram_label_entry *e,
+			    struct knvram_partition *part)
 {
-	struct knvram_partition *part = knvram_find_locked(e->name);
-
 	if (part) {
 		scoped_guard(mutex, &part->lock)
 			if (part->nhandles)
@@ -492,6 +536,7 @@ knvram_cfs_make_item(struct config_group *group, const char *name)
 	struct knvram_cfs_backend *cbe = to_cfs_backend(&group->cg_item);
 	struct knvram_cfs_part *p __free(kfree) = NULL;
 	const struct knvram_label_entry *e;
+	struct knvram_partition *part;
 	struct knvram_backend *be;
 	int ret;
 
@@ -513,11 +558,14 @@ knvram_cfs_make_item(struct config_group *group, const char *name)
 		return ERR_PTR(-ENODEV);
 	if (knvram_cfs_find_item(name))
 		return ERR_PTR(-EEXIST);
-	e = knvram_label_find(be->label, name);
-	if (e) {
-		ret = knvram_cfs_adopt(p, be, e);
+	/* Only this backend's runtime partition of that name is adopted. */
+	e = knvram_runtime_lookup(be, name, &part);
+	if (!IS_ERR(e)) {
+		ret = knvram_cfs_adopt(p, e, part);
 		if (ret)
 			return ERR_PTR(ret);
+	} else if (PTR_ERR(e) != -ENOENT) {
+		return ERR_CAST(e);
 	} else if (knvram_name_taken(name)) {
 		return ERR_PTR(-EEXIST);
 	}
@@ -615,7 +663,7 @@ static ssize_t knvram_cfs_layout_show(struct config_item *item, char *page)
 		const char *state = "disabled";
 
 		part = knvram_find_locked(e->name);
-		if (part && part->be == be)
+		if (part && part->be == be && part->runtime)
 			state = "live";
 		else if (e->flags & KNVRAM_LABEL_ENABLED)
 			state = "failed";
@@ -676,12 +724,13 @@ static void knvram_cfs_online(struct knvram_cfs_backend *cbe,
 		if (!p->on_media)
 			continue;
 		/* The media may not be the one the item was made on. */
-		if (!knvram_label_find(be->label, p->e.name)) {
+		if (knvram_runtime_lookup(be, p->e.name, &part) ==
+		    ERR_PTR(-ENOENT)) {
 			p->on_media = false;
 			continue;
 		}
-		part = knvram_find_locked(p->e.name);
-		if (part && part->be == be && part->runtime)
+		/* Not if the name is live elsewhere: that one is not ours. */
+		if (part)
 			knvram_cfs_bind(p, part);
 	}
 }

@@ -459,25 +459,33 @@ u64 knvram_backend_space(struct knvram_backend *be)
 }
 EXPORT_SYMBOL_NS_GPL(knvram_backend_space, KNVRAM);
 
-/* Is [start, start + len) of partition space free for partition @name? */
+/*
+ * Is [start, start + len) of partition space free for partition @name?
+ * Returns 0, -ENOSPC if it is not inside the space, or -EBUSY.
+ */
 int knvram_check_range(struct knvram_backend *be, const char *name,
 		       u64 start, u64 len)
 {
 	struct knvram_partition *other;
-	u64 end;
+	u64 end, e_end;
 	u32 i;
 
 	lockdep_assert_held(&knvram_lock);
 	if (check_add_overflow(start, len, &end) ||
 	    end > knvram_backend_space(be))
 		return -ENOSPC;
-	/* Runtime partitions: enabled or not, their space is theirs. */
+	/*
+	 * Runtime partitions: enabled or not, their space is theirs. Their
+	 * numbers come from the media: one that runs past 2^64 takes
+	 * everything from its offset on.
+	 */
 	for (i = 0; be->label && i < be->label->n; i++) {
 		const struct knvram_label_entry *e = &be->label->e[i];
 		u64 fp = knvram_partition_footprint(be, e->size);
 
-		if (strcmp(e->name, name) && start < e->offset + fp &&
-		    e->offset < end)
+		if (check_add_overflow(e->offset, fp, &e_end))
+			e_end = U64_MAX;
+		if (strcmp(e->name, name) && start < e_end && e->offset < end)
 			return -EBUSY;
 	}
 	start += knvram_media_label_size(be);
@@ -489,6 +497,13 @@ int knvram_check_range(struct knvram_backend *be, const char *name,
 	return 0;
 }
 
+/*
+ * A new partition of @info's name and size: the device, initialised, and
+ * the geometry, checked. Its media state (shadow, tables) is allocated by
+ * knvram_partition_add() once the range is known to fit: a size from the
+ * devicetree or the label allocates nothing before that. Release it with
+ * put_device().
+ */
 struct knvram_partition *
 knvram_partition_alloc(struct knvram_backend *be,
 		       const struct knvram_partition_info *info)
@@ -523,8 +538,6 @@ knvram_partition_alloc(struct knvram_backend *be,
 	}
 	if (!ret)
 		ret = dev_set_name(&part->dev, "%s", part->name);
-	if (!ret)
-		ret = knvram_media_alloc(part);
 	if (ret) {
 		put_device(&part->dev);
 		return ERR_PTR(ret);
@@ -533,10 +546,11 @@ knvram_partition_alloc(struct knvram_backend *be,
 }
 
 /*
- * Place, load (or, if @fresh, format) and publish a new partition. With
- * @label, write that label once the partition is on the media and before
- * it becomes visible, and make it the backend's. On failure the caller
- * put_device()s @part.
+ * Place, allocate, load (or, if @fresh, format) and publish a new
+ * partition; the range is checked first, so a partition that does not fit
+ * allocates nothing. With @label, write that label once the partition is
+ * on the media and before it becomes visible, and make it the backend's.
+ * On failure the caller put_device()s @part.
  */
 int knvram_partition_add(struct knvram_partition *part, u64 offset,
 			 bool fresh, struct knvram_label *label)
@@ -552,6 +566,9 @@ int knvram_partition_add(struct knvram_partition *part, u64 offset,
 	if (ret)
 		return ret;
 	part->offset = knvram_media_label_size(be) + offset;
+	ret = knvram_media_alloc(part);
+	if (ret)
+		return ret;
 
 	minor = ida_alloc_max(&knvram_minors, KNVRAM_MINORS - 1, GFP_KERNEL);
 	if (minor < 0)
@@ -606,11 +623,19 @@ knvram_partition_create(struct knvram_backend *be,
 			const struct knvram_partition_info *info)
 {
 	struct knvram_partition *part;
+	u64 fp, end;
 	int ret;
 
 	if (!info->name || !knvram_name_valid(info->name) ||
 	    info->offset % be->block_size)
 		return ERR_PTR(-EINVAL);
+	/* Nothing is allocated for what cannot fit; add checks overlaps. */
+	fp = knvram_partition_footprint(be, info->size);
+	if (!fp)
+		return ERR_PTR(-EINVAL);
+	if (check_add_overflow(info->offset, fp, &end) ||
+	    end > knvram_backend_space(be))
+		return ERR_PTR(-ENOSPC);
 
 	part = knvram_partition_alloc(be, info);
 	if (IS_ERR(part))
@@ -706,6 +731,7 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 	for_each_available_child_of_node_scoped(np, child) {
 		struct knvram_partition_info info = { };
 		struct knvram_partition *part;
+		u64 fp, end;
 		int ret;
 
 		ret = of_property_read_string(child, "label", &info.name);
@@ -716,6 +742,25 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 		ret = of_property_read_reg(child, 0, &info.offset, &info.size);
 		if (ret) {
 			dev_err(be->dev, "%pOF: missing or bad 'reg'\n", child);
+			continue;
+		}
+		/* Checked here to name the property; create checks it too. */
+		fp = knvram_partition_footprint(be, info.size);
+		if (!fp) {
+			dev_err(be->dev, "%pOF: 'reg' size %#llx is 0, too large or not a multiple of the block size (%u)\n",
+				child, info.size, be->block_size);
+			continue;
+		}
+		if (info.offset % be->block_size) {
+			dev_err(be->dev, "%pOF: 'reg' offset %#llx is not a multiple of the block size (%u)\n",
+				child, info.offset, be->block_size);
+			continue;
+		}
+		if (check_add_overflow(info.offset, fp, &end) ||
+		    end > knvram_backend_space(be)) {
+			dev_err(be->dev, "%pOF: 'reg' <%#llx %#llx> (%#llx bytes with its banks) does not fit in the %#llx bytes of partition space\n",
+				child, info.offset, info.size, fp,
+				knvram_backend_space(be));
 			continue;
 		}
 		info.autot = of_property_read_bool(child,

@@ -418,6 +418,9 @@ int knvram_runtime_enable(struct knvram_backend *be,
 			  struct knvram_partition **partp);
 int knvram_runtime_disable(struct knvram_partition *part, bool erase);
 int knvram_runtime_forget(struct knvram_backend *be, const char *name);
+struct knvram_label_entry *
+knvram_runtime_lookup(struct knvram_backend *be, const char *name,
+		      struct knvram_partition **partp);
 
 /* label */
 int knvram_label_load(struct knvram_backend *be);

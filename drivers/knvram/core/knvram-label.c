@@ -19,6 +19,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <kunit/visibility.h>
+
 #include "knvram-internal.h"
 
 #define KNVRAM_LABEL_MAGIC	0x4c564e4b	/* "KNVL" in media byte order */
@@ -261,6 +263,7 @@ int knvram_label_store(struct knvram_backend *be, struct knvram_label *new)
 	new->gen = gen;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_label_store);
 
 /**
  * knvram_label_find() - the entry of a runtime partition, by name

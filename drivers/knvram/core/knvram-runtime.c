@@ -6,6 +6,7 @@
 
 #include <linux/cleanup.h>
 #include <linux/device.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uidgid.h>
@@ -46,6 +47,59 @@ struct knvram_backend *knvram_backend_find(const char *name)
 	return NULL;
 }
 
+/**
+ * knvram_runtime_lookup() - the runtime partition a new configfs item binds
+ * @be:    Backend.
+ * @name:  Partition name.
+ * @partp: Result: the partition if it is live, else NULL.
+ *
+ * Only a runtime partition of @be itself can be adopted: a partition of
+ * another backend, or a fixed one, that has the name is never touched.
+ *
+ * Context: Caller holds knvram_lock.
+ * Return: The entry of @name in @be's label; ERR_PTR(-ENOENT) if @be's
+ * label has none (nothing to adopt); ERR_PTR(-EEXIST) if the live
+ * partition of that name is not @be's runtime partition (a fixed
+ * partition, or one of another backend whose label holds the name too).
+ */
+struct knvram_label_entry *
+knvram_runtime_lookup(struct knvram_backend *be, const char *name,
+		      struct knvram_partition **partp)
+{
+	struct knvram_label_entry *e;
+	struct knvram_partition *part;
+
+	lockdep_assert_held(&knvram_lock);
+	*partp = NULL;
+	e = knvram_label_find(be->label, name);
+	if (!e)
+		return ERR_PTR(-ENOENT);
+	part = knvram_find_locked(name);
+	if (part && (part->be != be || !part->runtime))
+		return ERR_PTR(-EEXIST);
+	*partp = part;
+	return e;
+}
+EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_lookup);
+
+/*
+ * Can the label entry @e be a partition of @be? The label comes from the
+ * media, and a valid CRC does not make its numbers sane: checked before
+ * anything is allocated for it.
+ */
+static int knvram_entry_check(struct knvram_backend *be,
+			      const struct knvram_label_entry *e)
+{
+	u64 fp = knvram_partition_footprint(be, e->size), end;
+
+	if (!knvram_name_valid(e->name) || !fp || e->offset % be->block_size)
+		return -EINVAL;
+	if (check_add_overflow(e->offset, fp, &end) ||
+	    end > knvram_backend_space(be))
+		return -ENOSPC;
+	return 0;
+}
+
 /* First fit for @len bytes of partition space, or -ENOSPC. */
 static int knvram_place(struct knvram_backend *be, const char *name, u64 len,
 			u64 *offset)
@@ -66,7 +120,11 @@ static int knvram_place(struct knvram_backend *be, const char *name, u64 len,
 	for (i = 0; i < be->label->n; i++) {
 		const struct knvram_label_entry *e = &be->label->e[i];
 
-		cand = e->offset + knvram_partition_footprint(be, e->size);
+		/* Only a bad label has such entries: no candidate there. */
+		if (check_add_overflow(e->offset,
+				       knvram_partition_footprint(be, e->size),
+				       &cand) || cand % be->block_size)
+			continue;
 		if (cand < best && !knvram_check_range(be, name, cand, len))
 			best = cand;
 	}
@@ -160,6 +218,9 @@ int knvram_runtime_enable(struct knvram_backend *be,
 		if (!e)
 			return -ENOENT;
 	}
+	ret = knvram_entry_check(be, e);
+	if (ret)
+		return ret;
 	e->flags |= KNVRAM_LABEL_ENABLED;
 	e->err = 0;
 
@@ -184,7 +245,8 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_enable);
  *         stays, marked disabled, and the data stays on the media.
  *
  * Context: Process context; sleeps. Caller holds knvram_lock.
- * Return: 0; -EBUSY if the partition is open; -EUCLEAN, -ENOMEM or the
+ * Return: 0; -EINVAL if @part is not a runtime partition (nothing is
+ * done); -EBUSY if the partition is open; -EUCLEAN, -ENOMEM or the
  * backend's error if the label could not be written: the partition is
  * then still there.
  */
@@ -196,6 +258,8 @@ int knvram_runtime_disable(struct knvram_partition *part, bool erase)
 	int ret;
 
 	lockdep_assert_held(&knvram_lock);
+	if (!part->runtime)
+		return -EINVAL;
 	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
 	if (!label)
 		return -ENOMEM;
@@ -239,19 +303,24 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_disable);
  * @be:   Backend.
  * @name: Partition name.
  *
+ * Only @be's label changes: a partition of that name on another backend
+ * (whose label holds the name too) is left alone.
+ *
  * Context: Process context; sleeps. Caller holds knvram_lock.
  * Return: 0; -ENOENT if there is no such entry; -EBUSY if the partition is
- * live; -EUCLEAN, -ENOMEM or the backend's error.
+ * live on @be; -EUCLEAN, -ENOMEM or the backend's error.
  */
 int knvram_runtime_forget(struct knvram_backend *be, const char *name)
 {
 	struct knvram_label *label __free(kfree) = NULL;
+	struct knvram_partition *part;
 	struct knvram_label_entry *e;
 	struct knvram_label *old;
 	int ret;
 
 	lockdep_assert_held(&knvram_lock);
-	if (knvram_find_locked(name))
+	part = knvram_find_locked(name);
+	if (part && part->be == be)
 		return -EBUSY;
 	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
 	if (!label)
@@ -269,6 +338,7 @@ int knvram_runtime_forget(struct knvram_backend *be, const char *name)
 	kfree(old);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_forget);
 
 /* At registration: bring back the enabled runtime partitions. */
 void knvram_restore_runtime(struct knvram_backend *be)
@@ -279,12 +349,12 @@ void knvram_restore_runtime(struct knvram_backend *be)
 	for (i = 0; i < be->label->n; i++) {
 		struct knvram_label_entry *e = &be->label->e[i];
 		struct knvram_partition *part;
-		int ret = -EINVAL;
+		int ret;
 
 		if (!(e->flags & KNVRAM_LABEL_ENABLED))
 			continue;
-		if (knvram_name_valid(e->name) &&
-		    !(e->offset % be->block_size)) {
+		ret = knvram_entry_check(be, e);
+		if (!ret) {
 			part = knvram_runtime_alloc(be, e);
 			ret = PTR_ERR_OR_ZERO(part);
 			if (!ret)

@@ -2347,8 +2347,300 @@ static struct kunit_suite kt_label_suite = {
 	.test_cases = kt_label_cases,
 };
 
+/* ------------------------------------------------------------------ */
+/* Hardening: numbers from the devicetree and the label, adoption */
+
+#define KT_BACKEND1	"kunit-nv1"
+#define KT_RT2		"kunit-r2"
+#define KT_RT3		"kunit-r3"
+/* A valid geometry (2^28 blocks), far beyond the media and the RAM. */
+#define KT_HUGE		BIT_ULL(40)
+
+/* Append an entry to @l, as the media may hold it (valid CRC or not). */
+static void kt_label_add(struct kunit *test, struct knvram_label *l,
+			 const char *name, u64 offset, u64 size, u16 flags)
+{
+	struct knvram_label_entry *e;
+
+	KUNIT_ASSERT_LT(test, l->n, KNVRAM_LABEL_ENTRIES);
+	e = &l->e[l->n++];
+	memset(e, 0, sizeof(*e));
+	strscpy(e->name, name);
+	e->offset = offset;
+	e->size = size;
+	e->mode = 0600;
+	e->flags = flags;
+}
+
+/* Write @l to @be's media as its next label, with a valid CRC. */
+static void kt_label_write(struct kunit *test, struct knvram_backend *be,
+			   struct knvram_label *l)
+{
+	int ret;
+
+	scoped_guard(mutex, &knvram_lock)
+		ret = knvram_label_store(be, l);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+/* A copy of @be's label, to change and write. */
+static struct knvram_label *kt_label_copy(struct kunit *test,
+					  struct knvram_backend *be)
+{
+	struct knvram_label *l = kunit_kmalloc(test, sizeof(*l), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	scoped_guard(mutex, &knvram_lock)
+		memcpy(l, be->label, sizeof(*l));
+	return l;
+}
+
+static const struct knvram_label_entry *
+kt_label_entry(struct knvram_backend *be, const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < be->label->n; i++)
+		if (!strcmp(be->label->e[i].name, name))
+			return &be->label->e[i];
+	return NULL;
+}
+
+/*
+ * knvram_partition_create() (and so a devicetree 'reg') refuses a size
+ * that does not fit before it allocates the shadow: -ENOSPC, not a
+ * failed vmalloc of a terabyte.
+ */
+static void kt_harden_create_huge(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	unsigned int writes = ctx->fake.writes;
+	u64 top = round_down(U64_MAX, KT_BS), fp = ctx->footprint;
+	/* The largest size of a valid geometry: 2^30 - 1 blocks. */
+	u64 max = (U32_MAX / sizeof(__le32)) * (u64)KT_BS;
+
+	KUNIT_EXPECT_EQ(test, kt_create_err(ctx->be, KT_PART1, fp, KT_HUGE),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_create_err(ctx->be, KT_PART1, fp, max),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_create_err(ctx->be, KT_PART1, fp, max + KT_BS),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_create_err(ctx->be, KT_PART1,
+					    top - KT_HUGE, KT_HUGE), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_create_err(ctx->be, KT_PART1, top, KT_HUGE),
+			-ENOSPC);
+	/* The same through a runtime partition at a given offset. */
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_HUGE, fp),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_BS, top),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 0);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	/* Still room for a real one. */
+	KUNIT_EXPECT_EQ(test, kt_create_err(ctx->be, KT_PART1, fp, KT_SIZE),
+			0);
+}
+
+/*
+ * Label entries with a valid CRC and numbers that do not fit are refused
+ * at registration, before anything is allocated for them, each with its
+ * errno in the entry's err; the good ones are restored, and placement
+ * works around the bad ones (an offset near 2^64 wraps nowhere).
+ */
+static void kt_harden_label_numbers(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	u64 top = round_down(U64_MAX, KT_BS), fp = ctx->footprint;
+	u64 space = knvram_backend_space(ctx->be);
+	const struct knvram_label_entry *e;
+	struct knvram_label *l;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, ctx->be->label->e[0].offset, fp);
+	kt_rt_fill(test, KT_RT0, model, 0x29);
+
+	l = kt_label_copy(test, ctx->be);
+	kt_label_add(test, l, KT_RT1, space, KT_HUGE, KNVRAM_LABEL_ENABLED);
+	kt_label_add(test, l, KT_RT2, top, KT_BS, KNVRAM_LABEL_ENABLED);
+	kt_label_add(test, l, KT_RT3, 3 * fp + 100, KT_BS,
+		     KNVRAM_LABEL_ENABLED);
+	kt_label_add(test, l, "kunit/r4", 3 * fp, KT_BS, KNVRAM_LABEL_ENABLED);
+	kt_label_add(test, l, "kunit-r5", 3 * fp, 0, KNVRAM_LABEL_ENABLED);
+	kt_label_write(test, ctx->be, l);
+
+	kt_reregister(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->err, 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 6);
+	kt_expect_part(test, KT_RT0, model, "restored next to bad entries");
+	e = kt_label_entry(ctx->be, KT_RT0);
+	KUNIT_EXPECT_TRUE(test, e && !e->err);
+	e = kt_label_entry(ctx->be, KT_RT1);
+	KUNIT_EXPECT_TRUE(test, e && e->err == -ENOSPC);
+	e = kt_label_entry(ctx->be, KT_RT2);
+	KUNIT_EXPECT_TRUE(test, e && e->err == -ENOSPC);
+	e = kt_label_entry(ctx->be, KT_RT3);
+	KUNIT_EXPECT_TRUE(test, e && e->err == -EINVAL);
+	e = kt_label_entry(ctx->be, "kunit/r4");
+	KUNIT_EXPECT_TRUE(test, e && e->err == -EINVAL);
+	e = kt_label_entry(ctx->be, "kunit-r5");
+	KUNIT_EXPECT_TRUE(test, e && e->err == -EINVAL);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT1, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT2, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT3, 0), -ENOENT);
+
+	/* Enabling one again (configfs' enable 1) is refused the same way. */
+	scoped_guard(mutex, &knvram_lock) {
+		struct knvram_partition *part;
+
+		ret = knvram_runtime_enable(ctx->be, kt_label_entry(ctx->be,
+								    KT_RT1),
+					    false, &part);
+	}
+	KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+
+	/*
+	 * Placement is first fit around the bad entries: at 0 (the fixed
+	 * partition of kt_init() is not made again at registration), then
+	 * after KT_RT0.
+	 */
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, "kunit-r6", KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	e = kt_label_entry(ctx->be, "kunit-r6");
+	KUNIT_EXPECT_TRUE(test, e && e->offset == 0);
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, "kunit-r7", KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	e = kt_label_entry(ctx->be, "kunit-r7");
+	KUNIT_EXPECT_TRUE(test, e && e->offset == 2 * fp);
+
+	/* The admin can erase the bad entries (configfs' rmdir). */
+	scoped_guard(mutex, &knvram_lock) {
+		ret = knvram_runtime_forget(ctx->be, KT_RT1);
+		if (!ret)
+			ret = knvram_runtime_forget(ctx->be, KT_RT2);
+	}
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 6);
+	kt_expect_part(test, KT_RT0, model, "after the erases");
+}
+
+/* Register a second fake backend, on media of its own. */
+static struct knvram_backend *kt_register1(struct kunit *test,
+					   struct kt_fake *fake)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_backend_config cfg = {
+		.dev = ctx->dev, .name = KT_BACKEND1, .ops = &kt_fake_ops,
+		.priv = fake, .size = KT_MEDIA, .block_size = KT_BS,
+		.write_unit = KT_WU, .flags = KNVRAM_BACKEND_NMI_SAFE,
+	};
+	struct knvram_backend *be = knvram_backend_register(&cfg);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, be);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_unregister_action,
+							be), 0);
+	return be;
+}
+
+/*
+ * Two backends whose labels hold the same names (media moved between
+ * boards): a configfs item binds only a runtime partition of its own
+ * backend (knvram_runtime_lookup()), erasing an entry touches only its
+ * own backend's label, and nothing removes a fixed partition.
+ */
+static void kt_harden_adopt(struct kunit *test)
+{
+	struct kt_fake *fake1 = kunit_kzalloc(test, sizeof(*fake1), GFP_KERNEL);
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	const struct knvram_label_entry *ce;
+	struct knvram_partition *part, *rt0;
+	struct knvram_label_entry *e;
+	struct knvram_backend *be1;
+	struct knvram_label *l;
+	u64 fp = ctx->footprint;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, fake1);
+	fake1->mem = kt_vzalloc(test, KT_MEDIA);
+	fake1->size = KT_MEDIA;
+
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT0, model, 0x47);
+
+	/* be1's label: KT_RT0 and KT_PART, as on be, and one of its own. */
+	be1 = kt_register1(test, fake1);
+	l = kt_label_copy(test, be1);
+	kt_label_add(test, l, KT_RT0, 0, KT_RT_SIZE, KNVRAM_LABEL_ENABLED);
+	kt_label_add(test, l, KT_PART, fp, KT_SIZE, 0);
+	kt_label_add(test, l, KT_RT1, 2 * fp, KT_SIZE, 0);
+	kt_label_write(test, be1, l);
+	kunit_release_action(test, kt_unregister_action, be1);
+	be1 = kt_register1(test, fake1);
+	KUNIT_EXPECT_EQ(test, be1->label->n, 3);
+	ce = kt_label_entry(be1, KT_RT0);
+	KUNIT_ASSERT_NOT_NULL(test, ce);
+	KUNIT_EXPECT_EQ(test, ce->err, -EEXIST);
+
+	scoped_guard(mutex, &knvram_lock) {
+		rt0 = knvram_find_locked(KT_RT0);
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(be1, KT_RT0,
+								&part),
+				    ERR_PTR(-EEXIST));
+		KUNIT_EXPECT_NULL(test, part);
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(be1, KT_PART,
+								&part),
+				    ERR_PTR(-EEXIST));
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(be1, KT_RT3,
+								&part),
+				    ERR_PTR(-ENOENT));
+		e = knvram_runtime_lookup(be1, KT_RT1, &part);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(e));
+		KUNIT_EXPECT_NULL(test, part);
+		e = knvram_runtime_lookup(ctx->be, KT_RT0, &part);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(e));
+		KUNIT_EXPECT_PTR_EQ(test, part, rt0);
+		/* be's fixed partition is not in be's label. */
+		KUNIT_EXPECT_PTR_EQ(test, knvram_runtime_lookup(ctx->be,
+								KT_PART,
+								&part),
+				    ERR_PTR(-ENOENT));
+
+		/* A fixed partition is no runtime one: left alone. */
+		KUNIT_EXPECT_EQ(test,
+				knvram_runtime_disable(ctx->part, true),
+				-EINVAL);
+		/* be1's entry goes; be's partition of that name stays. */
+		ret = knvram_runtime_forget(be1, KT_RT0);
+	}
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_NULL(test, kt_label_entry(be1, KT_RT0));
+	KUNIT_EXPECT_NOT_NULL(test, kt_label_entry(ctx->be, KT_RT0));
+	kt_expect_part(test, KT_RT0, model, "after be1's entry was erased");
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, 0), 0);
+	KUNIT_EXPECT_EQ(test, fake1->bad_io, 0);
+}
+
+static struct kunit_case kt_harden_cases[] = {
+	KUNIT_CASE(kt_harden_create_huge),
+	KUNIT_CASE(kt_harden_label_numbers),
+	KUNIT_CASE(kt_harden_adopt),
+	{}
+};
+
+static struct kunit_suite kt_harden_suite = {
+	.name = "knvram_harden",
+	.init = kt_init,
+	.exit = kt_exit,
+	.test_cases = kt_harden_cases,
+};
+
 kunit_test_suites(&kt_handle_suite, &kt_media_suite, &kt_emergency_suite,
-		  &kt_config_suite, &kt_label_suite);
+		  &kt_config_suite, &kt_label_suite, &kt_harden_suite);
 
 MODULE_IMPORT_NS(KNVRAM);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

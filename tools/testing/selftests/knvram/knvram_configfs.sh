@@ -32,6 +32,7 @@ EBUSY="busy"
 ENOSPC="No space left"
 EEXIST="File exists"
 ENAMETOOLONG="too long"
+ERANGE="out of range"
 
 if [ ! -d $BE ]; then
 	echo "1..0 # SKIP no $BE (knvram or knvram-sim not loaded)"
@@ -257,6 +258,110 @@ while [ $i -le 63 ]; do
 	i=$((i + 1))
 done
 check "layout empty of runtime partitions" sh -c "! grep -q runtime $BE/layout"
+
+# -- numbers past 2^64 are refused, never wrapped ------------------------
+P=$BE/cfgN
+mkdir $P
+fails_with "$ERANGE" "size 2^64 + 4096 (would wrap to 4096)" \
+	put $P/size 18446744073709555712
+fails_with "$ERANGE" "size 17592186044417M (2^64 + 1 MiB)" \
+	put $P/size 17592186044417M
+fails_with "$ERANGE" "size 17179869185G (2^64 + 1 GiB)" \
+	put $P/size 17179869185G
+check "size unchanged after the numbers that do not fit" same_as $P/size 0
+fails_with "$ERANGE" "offset 2^64 + 4096" put $P/offset 18446744073709555712
+fails_with "$ERANGE" "offset 17592186044417M" put $P/offset 17592186044417M
+fails_with "$EINVAL" "offset 2^64 - 1 (not taken for auto)" \
+	put $P/offset 18446744073709551615
+fails_with "$ENOSPC" "offset 2^64 - 4096" put $P/offset 18446744073709547520
+check "offset unchanged after the numbers that do not fit" \
+	same_as $P/offset auto
+fails_with "$EINVAL" "size with two suffixes" put $P/size 1KK
+fails_with "$EINVAL" "size that is only a suffix" put $P/size K
+check "size 64k (lower-case suffix)" put $P/size 64k
+check "size reads 65536" same_as $P/size 65536
+check "size 0x100000" put $P/size 0x100000
+check "size reads 1048576" same_as $P/size 1048576
+check "offset 2M" put $P/offset 2M
+check "offset reads 2097152" same_as $P/offset 2097152
+rmdir $P
+
+# -- mkdir adopts only a runtime partition of its own backend ------------
+# The names of a partition of another backend, or of a fixed one, can be
+# in a label too: media moved between boards, or a backend that was away
+# while the name was taken elsewhere. mkdir then fails with EEXIST and
+# leaves that partition alone.
+T=$CFS/nvram-test
+MMIO_DRV=/sys/bus/platform/drivers/knvram-mmio
+if [ -d $T ] && [ -e $MMIO_DRV/nvram-test ]; then
+	# nvram-test's label records knvtest0 while sim0 is away; then
+	# sim0's fixed knvtest0 is back. rmdir erases nvram-test's entry
+	# only, and mkdir cannot bind sim0's knvtest0.
+	put $SIM_DRV/unbind $SIM_DEV
+	mkdir $T/knvtest0
+	put $T/knvtest0/size 64K
+	check "nvram-test/knvtest0 enabled while sim0 is away" \
+		put $T/knvtest0/enable 1
+	put $T/knvtest0/enable 0
+	put $SIM_DRV/bind $SIM_DEV
+	check "sim0's fixed knvtest0 is back" [ -c /dev/knvram/knvtest0 ]
+	$CTL write knvtest0 0 "fixed knvtest0" >/dev/null
+	check "rmdir nvram-test/knvtest0 erases its own entry" \
+		rmdir $T/knvtest0
+	check "nvram-test's layout has no knvtest0 left" \
+		sh -c "! grep -q '^knvtest0 ' $T/layout"
+	fails_with "$EEXIST" "mkdir nvram-test/knvtest0 (sim0's fixed partition)" \
+		mkdir $T/knvtest0
+	if [ -d $T/knvtest0 ]; then
+		put $T/knvtest0/enable 0
+		rmdir $T/knvtest0
+	fi
+	got=$($CTL read knvtest0 0 14)
+	check "sim0's knvtest0 untouched ($got)" [ "$got" = "fixed knvtest0" ]
+	check "sim0's layout still has knvtest0, fixed" \
+		grep -q "^knvtest0 0 65536 [0-9]* fixed live$" $BE/layout
+
+	# Both labels record cfgX: nvram-test's first, then sim0's while
+	# nvram-test is away. sim0's is restored at its bind, nvram-test's
+	# is refused (EEXIST) at its bind. Neither has an item.
+	mkdir $T/cfgX
+	put $T/cfgX/size 64K
+	put $T/cfgX/enable 1
+	put $MMIO_DRV/unbind nvram-test
+	rmdir $T/cfgX
+	mkdir $BE/cfgX
+	put $BE/cfgX/size 64K
+	put $BE/cfgX/enable 1
+	$CTL write cfgX 0 "sim0 cfgX" >/dev/null
+	put $SIM_DRV/unbind $SIM_DEV
+	rmdir $BE/cfgX
+	put $SIM_DRV/bind $SIM_DEV
+	put $MMIO_DRV/bind nvram-test
+	check "sim0's cfgX live, restored without an item" \
+		grep -q "^cfgX [0-9]* 65536 [0-9]* runtime live$" $BE/layout
+	check "nvram-test's cfgX failed at its bind" \
+		grep -q "^cfgX [0-9]* 65536 [0-9]* runtime failed$" $T/layout
+	fails_with "$EEXIST" "mkdir nvram-test/cfgX (sim0's live cfgX)" \
+		mkdir $T/cfgX
+	[ -d $T/cfgX ] && rmdir $T/cfgX
+	got=$($CTL read cfgX 0 9)
+	check "sim0's cfgX untouched ($got)" [ "$got" = "sim0 cfgX" ]
+	check "sim0's label still has cfgX" \
+		grep -q "^cfgX [0-9]* 65536 [0-9]* runtime live$" $BE/layout
+	# Clean up: sim0's cfgX first, then nvram-test's entry is adoptable.
+	check "mkdir sim0/cfgX adopts sim0's own cfgX" mkdir $BE/cfgX
+	check "adopted sim0/cfgX is live" same_as $BE/cfgX/state live
+	rmdir $BE/cfgX
+	check "mkdir nvram-test/cfgX adopts its failed entry once free" \
+		mkdir $T/cfgX
+	check "adopted nvram-test/cfgX shows failed" \
+		grep -q "^failed" $T/cfgX/state
+	rmdir $T/cfgX
+	check "no cfgX left on either backend" \
+		sh -c "! grep -q '^cfgX ' $BE/layout $T/layout"
+else
+	skip "mkdir adopts only its own backend's partitions" "no nvram-test"
+fi
 
 # -- two processes mkdir/rmdir while a third does I/O --------------------
 churn() {
