@@ -233,22 +233,24 @@ static int knvram_write_table(struct knvram_partition *part, unsigned int bank,
 }
 
 /*
- * The next run of table entries of @bank that differ from the media
- * (@tpend): write it. Return: 1 if there was none, 0 or the error.
+ * The next run, from entry @from on, of table entries of @bank that differ
+ * from the media (@tpend): write it, and move @from past it. They stay in
+ * @tpend until a flush made them durable. Return: 1 if there was none, 0
+ * or the error.
  */
 static int knvram_write_table_run(struct knvram_partition *part,
-				  unsigned int bank, u64 *written)
+				  unsigned int bank, unsigned long *from,
+				  u64 *written)
 {
 	unsigned long first, last;
 	int ret;
 
-	first = find_first_bit(part->tpend[bank], part->nblocks);
+	first = find_next_bit(part->tpend[bank], part->nblocks, *from);
 	if (first >= part->nblocks)
 		return 1;
 	last = find_next_zero_bit(part->tpend[bank], part->nblocks, first) - 1;
 	ret = knvram_write_table(part, bank, first, last, written);
-	if (!ret)
-		bitmap_clear(part->tpend[bank], first, last - first + 1);
+	*from = last + 1;
 	return ret;
 }
 
@@ -269,14 +271,14 @@ static void knvram_fill_header(struct knvram_partition *part,
 	hdr->header_crc = cpu_to_le32(knvram_header_crc(hdr));
 }
 
-/* Flush, write @bank's header for generation @gen, flush. */
+/* Flush (unless done), write the header of generation @gen's bank, flush. */
 static int knvram_write_header(struct knvram_partition *part, u64 gen,
-			       u64 *written)
+			       bool flush_first, u64 *written)
 {
 	struct knvram_bank_header hdr;
 	int ret;
 
-	ret = knvram_media_flush(part);
+	ret = flush_first ? knvram_media_flush(part) : 0;
 	if (ret)
 		return ret;
 	if (part->tcrc_stale[gen & 1])
@@ -288,22 +290,45 @@ static int knvram_write_header(struct knvram_partition *part, u64 gen,
 	return ret ?: knvram_media_flush(part);
 }
 
-/* Write block @b of @bank from @blk, and record what @bank now holds. */
+/*
+ * Write block @b of @bank from @blk and set its table entry in memory.
+ * Until a flush of this CPU makes the write durable, @bank holds an unknown
+ * version of the block: an emergency sync that takes over the media from
+ * another CPU must write it again. The emergency sync itself (@durable)
+ * flushes before anyone could look, and records the version at once.
+ */
 static int knvram_write_blk(struct knvram_partition *part, unsigned int bank,
 			    unsigned long b, struct knvram_blk *blk,
-			    bool update_tcrc, u64 *written)
+			    bool update_tcrc, bool durable, u64 *written)
 {
 	u32 crc = knvram_blk_crc(part, blk);
 	int ret;
 
+	WRITE_ONCE(part->bank_ver[bank][b], U64_MAX);
 	ret = knvram_media_write(part, knvram_data_start(part, bank) +
 				 (u64)b * part->bs, blk->data, part->bs,
 				 written);
 	if (ret)
 		return ret;
-	WRITE_ONCE(part->bank_ver[bank][b], blk->ver);
+	if (durable)
+		WRITE_ONCE(part->bank_ver[bank][b], blk->ver);
 	knvram_set_entry(part, bank, b, crc, update_tcrc);
 	return 0;
+}
+
+/*
+ * After the flush that made a normal sync's writes durable: what @bank
+ * holds now, for an emergency sync that may take over from here.
+ */
+static void knvram_sync_durable(struct knvram_partition *part,
+				unsigned int bank, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(part->bank_ver[bank][part->snap[i].idx],
+			   part->snap[i].blk->ver);
+	bitmap_zero(part->tpend[bank], part->nblocks);
 }
 
 /* Does the newest bank lack a block of the committed copy @map? */
@@ -406,7 +431,7 @@ static int knvram_sync_header(struct knvram_partition *part, u64 gen,
 	int ret = knvram_sync_io_begin(part, frozen, epoch);
 
 	if (!ret)
-		ret = knvram_write_header(part, gen, written);
+		ret = knvram_write_header(part, gen, false, written);
 	if (!ret)
 		WRITE_ONCE(part->gen, gen);
 	knvram_io_end(part);
@@ -430,6 +455,7 @@ static int knvram_sync_header(struct knvram_partition *part, u64 gen,
 int knvram_media_sync(struct knvram_partition *part)
 {
 	u64 t0 = ktime_get_mono_fast_ns(), written = 0;
+	unsigned long from;
 	unsigned int bank;
 	bool frozen, incr;
 	u32 n, i, epoch;
@@ -450,11 +476,12 @@ restart:
 
 	incr = knvram_tcrc_incremental(part, n);
 	ret = 0;
+	from = 0;
 	for (i = 0; i < n && !ret; i++) {
 		ret = knvram_sync_io_begin(part, frozen, epoch);
 		if (!ret)
 			ret = knvram_write_blk(part, bank, part->snap[i].idx,
-					       part->snap[i].blk, incr,
+					       part->snap[i].blk, incr, false,
 					       &written);
 		knvram_io_end(part);
 		cond_resched();
@@ -466,11 +493,21 @@ restart:
 	while (!ret) {
 		ret = knvram_sync_io_begin(part, frozen, epoch);
 		if (!ret)
-			ret = knvram_write_table_run(part, bank, &written);
+			ret = knvram_write_table_run(part, bank, &from,
+						     &written);
 		knvram_io_end(part);
 	}
 	if (ret == 1)
 		ret = 0;
+	/* Data and table durable, then recorded so; then the header. */
+	if (!ret) {
+		ret = knvram_sync_io_begin(part, frozen, epoch);
+		if (!ret)
+			ret = knvram_media_flush(part);
+		if (!ret)
+			knvram_sync_durable(part, bank, n);
+		knvram_io_end(part);
+	}
 	if (!ret)
 		ret = knvram_sync_header(part, gen + 1, frozen, epoch, &written);
 	knvram_drop_snapshot(part, bank, n);
@@ -518,20 +555,26 @@ int knvram_media_emergency(struct knvram_partition *part, long state)
 	for_each_set_bit(b, part->dirty[bank], part->nblocks) {
 		if (map[b]->ver == READ_ONCE(part->bank_ver[bank][b]))
 			continue;
-		ret = knvram_write_blk(part, bank, b, map[b], incr, &written);
+		ret = knvram_write_blk(part, bank, b, map[b], incr, false,
+				       &written);
 		if (ret)
 			goto out;
 	}
+	b = 0;
 	do {
-		ret = knvram_write_table_run(part, bank, &written);
+		ret = knvram_write_table_run(part, bank, &b, &written);
 	} while (!ret);
 	if (ret < 0)
 		goto out;
-	ret = 0;
-	if (!ret)
-		ret = knvram_write_header(part, gen + 1, &written);
-	if (!ret)
-		WRITE_ONCE(part->gen, gen + 1);
+	/* knvram_write_header() flushes first: all of it is durable then. */
+	ret = knvram_write_header(part, gen + 1, true, &written);
+	if (ret)
+		goto out;
+	for_each_set_bit(b, part->dirty[bank], part->nblocks)
+		if (READ_ONCE(part->bank_ver[bank][b]) == U64_MAX)
+			WRITE_ONCE(part->bank_ver[bank][b], map[b]->ver);
+	bitmap_zero(part->tpend[bank], part->nblocks);
+	WRITE_ONCE(part->gen, gen + 1);
 out:
 	/* A normal sync that resumes starts again (knvram_sync_io_begin()). */
 	WRITE_ONCE(part->media_epoch, part->media_epoch + 1);
@@ -665,7 +708,7 @@ static int knvram_format_bank(struct knvram_partition *part, unsigned int bank)
 					 tbytes, part->bounce,
 					 part->table_size - tbytes, &written);
 	}
-	return ret ?: knvram_write_header(part, bank, &written);
+	return ret ?: knvram_write_header(part, bank, true, &written);
 }
 
 /**

@@ -11,8 +11,12 @@
  * as a cache clean and barrier of one CPU do on memory-mapped NVRAM. When an
  * emergency sync returns, the test copies the media as it is at that
  * instant: what the board keeps if the power dies right then, without the
- * unflushed writes of the other CPU. At the end of a round, the caches are
- * written back: what it keeps if the power held.
+ * unflushed writes of the other CPU. (If the emergency sync handed its
+ * write to a normal sync it interrupted on its own CPU, that write is done
+ * when the interrupted backend call returns, and the copy is taken once it
+ * is.) The caches are coherent: a write supersedes what the other CPU's
+ * cache holds for the same bytes, as on real hardware. At the end of a
+ * round, the caches are written back: what it keeps if the power held.
  *
  * Each commit is a transaction of a few blocks far apart, which depend on
  * its sequence number; every block it writes carries that number. A media
@@ -22,7 +26,8 @@
  * is publishing when the partition freezes is part of the emergency sync,
  * while every later one fails, S must be the last commit that returned 0.
  *
- * The test only uses the consumer and provider APIs.
+ * The test uses the consumer and provider APIs, and looks inside the
+ * partition only to see whether an emergency sync handed its write off.
  */
 
 #include <kunit/device.h>
@@ -45,6 +50,8 @@
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+
+#include "knvram-internal.h"
 
 #define KI_BS		4096
 #define KI_WU		8
@@ -113,6 +120,7 @@ struct ki_fake {
  * @nmi:       It ran in NMI.
  * @hardirq:   It ran in hard IRQ.
  * @ran_on:    The CPU it ran on.
+ * @handoff:   It left its write to the normal sync it interrupted.
  * @snap:      The partition's media as it was when the emergency sync
  *             returned.
  */
@@ -131,6 +139,7 @@ struct ki_slot {
 	bool nmi;
 	bool hardirq;
 	int ran_on;
+	bool handoff;
 	u8 *snap;
 };
 
@@ -157,6 +166,7 @@ struct ki_image {
  * @fake:       The backend of the partition under test.
  * @chk:        A second fake backend, to load copies of the media.
  * @be:         Its registration.
+ * @part:       The partition the loops use.
  * @w:          The writer handle (the writer thread's during a round).
  * @rs:         A reader handle, the syncer thread's.
  * @ballast:    The writer of the second partition.
@@ -207,6 +217,7 @@ struct ki_ctx {
 	struct ki_fake fake;
 	struct ki_fake chk;
 	struct knvram_backend *be;
+	struct knvram_partition *part;
 	struct knvram_handle *w;
 	struct knvram_handle *rs;
 	struct knvram_handle *ballast;
@@ -284,6 +295,15 @@ static int ki_fake_write(void *priv, u64 off, const void *buf, size_t len)
 		return -EINVAL;
 	local_irq_save(flags);
 	cpu = smp_processor_id();
+	if (READ_ONCE(fake->cached)) {
+		int other;
+
+		/* Coherence: the latest write of these bytes wins. */
+		for (other = 0; other < KI_CPUS; other++)
+			if (other != cpu)
+				bitmap_clear(fake->dirty[other], off / KI_WU,
+					     len / KI_WU);
+	}
 	if (READ_ONCE(fake->cached) && cpu < KI_CPUS) {
 		memcpy(fake->cache[cpu] + off, buf, len);
 		bitmap_set(fake->dirty[cpu], off / KI_WU, len / KI_WU);
@@ -762,7 +782,10 @@ static void ki_fire(struct ki_ctx *ctx, struct ki_slot *slot)
 	WRITE_ONCE(ctx->started, true);
 	slot->ret = knvram_emergency_sync();
 	slot->t1 = ktime_get_mono_fast_ns();
-	memcpy(slot->snap, ctx->fake.mem + ctx->label, ctx->fp);
+	/* Handed off to the sync we interrupted: it writes once we return. */
+	slot->handoff = atomic_read(&ctx->part->media) & KNVRAM_MEDIA_HANDOFF;
+	if (!slot->handoff)
+		memcpy(slot->snap, ctx->fake.mem + ctx->label, ctx->fp);
 	/*
 	 * Pairs with the acquires in the writer and in ki_wait(): the slot
 	 * is complete, and a commit that begins after this was seen must
@@ -925,6 +948,7 @@ static int ki_init(struct kunit *test)
 							NULL), 0);
 	part = knvram_partition_create(ctx->be, &info);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+	ctx->part = part;
 	info.name = KI_BALLAST;
 	info.offset = ctx->fp;
 	KUNIT_ASSERT_LE(test, ctx->label + 2 * ctx->fp, KI_MEDIA);
@@ -1039,6 +1063,12 @@ static bool ki_after_round(struct kunit *test, struct ki_ctx *ctx,
 		KUNIT_EXPECT_EQ_MSG(test, slot->ret, 0,
 				    "round %u: the emergency sync returned",
 				    round);
+		/*
+		 * The hand-off is done: nothing else writes the media until
+		 * the partition thaws at the end of the round.
+		 */
+		if (slot->handoff)
+			memcpy(slot->snap, ctx->fake.mem + ctx->label, ctx->fp);
 		/* Everything that returned 0 before it was called. */
 		img.lo = slot->freeze_ok;
 		lo = max(lo, img.lo);
