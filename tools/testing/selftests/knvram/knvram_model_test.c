@@ -84,6 +84,7 @@ struct model {
 	struct mstats st[RULES];
 	bool old_rule_seen;
 	__u64 commits, aborts;	/* commit_count and abort_count */
+	__u64 base[ATTRS];	/* the statistics at the start */
 
 	size_t lo, hi;		/* range of the last step, checked first */
 	double t_steps, t_data, t_stats;	/* seconds spent */
@@ -779,13 +780,15 @@ static void op_sysfs_autot(struct model *m)
 	m->autot_default = *v == '1';
 }
 
-static int rand_flags(struct model *m)
+/*
+ * O_NONBLOCK on readers only: a non-blocking writer's last close may
+ * leave its sync to a worker (issue 13), which the model cannot time.
+ */
+static int rand_flags(struct model *m, int acc)
 {
-	int flags = chance(m, 10) ? O_NONBLOCK : 0;
-
-	if (!m->slow_sync && chance(m, 5))
-		flags |= O_SYNC;
-	return flags;
+	if (acc == O_RDONLY)
+		return chance(m, 15) ? O_NONBLOCK : 0;
+	return !m->slow_sync && chance(m, 8) ? O_SYNC : 0;
 }
 
 enum model_op {
@@ -833,7 +836,7 @@ static void model_step(struct model *m)
 		int acc = chance(m, 35) ?
 			  (chance(m, 25) ? O_WRONLY : O_RDWR) : O_RDONLY;
 
-		op_open(m, spare, acc, rand_flags(m));
+		op_open(m, spare, acc, rand_flags(m, acc));
 		return;
 	}
 	/* Favour the writer for the calls that change data. */
@@ -952,6 +955,9 @@ FIXTURE_SETUP(model)
 	m->aborts = knv_attr(_metadata, m->name, "abort_count");
 	for (r = 0; r < RULES; r++)
 		m->st[r].syncs = knv_attr(_metadata, m->name, "sync_count");
+	m->base[ATTR_SYNCS] = m->st[RULE_NEW].syncs;
+	m->base[ATTR_COMMITS] = m->commits;
+	m->base[ATTR_ABORTS] = m->aborts;
 	ASSERT_EQ(0U, knv_attr(_metadata, m->name, "dirty"));
 	m->seed = test_seed();
 	m->rng = m->seed;
@@ -1037,9 +1043,11 @@ TEST_F_TIMEOUT(model, sequence, 300)
 	op_open(m, 0, O_RDONLY, 0);
 	check_handles(m, true);
 	TH_LOG("%lu steps, %llu commits, %llu aborts, %llu syncs",
-	       m->step, (unsigned long long)m->commits,
-	       (unsigned long long)m->aborts,
-	       (unsigned long long)m->st[RULE_NEW].syncs);
+	       m->step,
+	       (unsigned long long)(m->commits - m->base[ATTR_COMMITS]),
+	       (unsigned long long)(m->aborts - m->base[ATTR_ABORTS]),
+	       (unsigned long long)(m->st[RULE_NEW].syncs -
+				    m->base[ATTR_SYNCS]));
 	TH_LOG("seconds in steps %.2f, data checks %.2f, statistics %.2f",
 	       m->t_steps, m->t_data, m->t_stats);
 }
