@@ -56,8 +56,11 @@
  *    line that fires again, an NMI over a hard IRQ) finds @media claimed.
  *    If the claim is its own CPU's, it interrupted the first (or a
  *    pending hand-off) and returns: the first finishes the same write
- *    from the same frozen copy once it resumes. Otherwise it waits for
- *    the claim to be released, so that the write is done when it returns.
+ *    from the same frozen copy once it resumes. If it interrupted a
+ *    normal sync's backend call on its own CPU, the owner (another CPU)
+ *    is waiting for that call to end: it returns too, and the owner
+ *    writes once it has. Otherwise it waits for the claim to be
+ *    released, so that the write is done when it returns.
  *
  * 3. Write (knvram_media_emergency() in knvram-media.c): the blocks of the
  *    frozen copy that the older bank lacks, their checksums (computed at
@@ -163,7 +166,13 @@ static int knvram_emergency_claim(struct knvram_partition *part, long state)
 
 	if (!atomic_try_cmpxchg(&part->media, &old, claim)) {
 		knvram_emergency_unfreeze_count(part);
-		knvram_emergency_wait_media(part);
+		/*
+		 * The owner may be another CPU waiting for the backend call
+		 * that we interrupted: waiting here would deadlock. It
+		 * writes once we return.
+		 */
+		if (atomic_read(&part->io_cpu) != cpu)
+			knvram_emergency_wait_media(part);
 		return 0;
 	}
 	/* LMM(emergency_claim): pairs with LMM(io_begin). */
