@@ -66,6 +66,8 @@ struct knvram_cfs_part {
 	struct knvram_partition *part;
 	struct module *owner;
 	struct list_head node;
+	bool offline_pin;
+	struct list_head pin_node;
 };
 
 /* Room for layout's lines; the rest of the page for "\n...\n". */
@@ -721,6 +723,10 @@ static void knvram_cfs_online(struct knvram_cfs_backend *cbe,
 
 	cbe->be = be;
 	list_for_each_entry(p, &cbe->items, node) {
+		if (p->offline_pin) {
+			configfs_undepend_item(&p->item);
+			p->offline_pin = false;
+		}
 		if (!p->on_media)
 			continue;
 		/* The media may not be the one the item was made on. */
@@ -780,22 +786,42 @@ err:
  * @be: Backend.
  *
  * Its group and items stay, offline, until it comes back: the items are
- * the admin's, and rmdir removes them.
+ * the admin's. rmdir removes those whose partition is not on the media;
+ * the others are pinned until the backend is back.
  *
  * Context: Process context. Not under knvram_lock.
  */
 void knvram_configfs_backend_del(struct knvram_backend *be)
 {
+	struct knvram_cfs_part *p, *tmp;
 	struct knvram_cfs_backend *cbe;
-	struct knvram_cfs_part *p;
+	LIST_HEAD(pin);
 
-	guard(mutex)(&knvram_lock);
-	list_for_each_entry(cbe, &knvram_cfs_backends, node) {
-		if (cbe->be != be)
-			continue;
-		list_for_each_entry(p, &cbe->items, node)
-			knvram_cfs_unbind(p);
-		cbe->be = NULL;
+	scoped_guard(mutex, &knvram_lock) {
+		list_for_each_entry(cbe, &knvram_cfs_backends, node) {
+			if (cbe->be != be)
+				continue;
+			list_for_each_entry(p, &cbe->items, node) {
+				knvram_cfs_unbind(p);
+				if (p->on_media && !p->offline_pin) {
+					config_item_get(&p->item);
+					list_add_tail(&p->pin_node, &pin);
+				}
+			}
+			cbe->be = NULL;
+		}
+	}
+	/*
+	 * An item whose partition is on the media cannot be removed while
+	 * the backend is gone: its label entry could not be erased, and the
+	 * partition would come back live with no item. rmdir gets -EBUSY
+	 * until the backend returns (knvram_cfs_online()). The backend
+	 * cannot come back before this returns (its device is unbinding).
+	 */
+	list_for_each_entry_safe(p, tmp, &pin, pin_node) {
+		if (!configfs_depend_item(&knvram_cfs_subsys, &p->item))
+			p->offline_pin = true;
+		config_item_put(&p->item);
 	}
 }
 
