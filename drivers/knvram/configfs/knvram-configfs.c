@@ -57,6 +57,9 @@ struct knvram_cfs_backend {
  * @part:     The partition while it is live.
  * @owner:    The backend's module, held while @part is set.
  * @node:     Entry in @cbe->items.
+ * @offline_pin: Pinned (rmdir: -EBUSY) while the backend is gone, being
+ *            on its media.
+ * @pin_node: Entry in the list of items knvram_configfs_backend_del() pins.
  */
 struct knvram_cfs_part {
 	struct config_item item;

@@ -76,10 +76,10 @@ struct model {
 	int writer;		/* slot of the writer, or -1 */
 
 	/*
-	 * NEW RULE (issue 12 item 2, being implemented): a reader's last
-	 * close does not sync. st[RULE_OLD] is the statistics under the old
-	 * rule (every last close syncs). The sequence accepts either and
-	 * logs the old one; reader_last_close_no_sync fails on it.
+	 * The rule: the writer's close syncs, a reader's close never does.
+	 * st[RULE_OLD] is the statistics under the old rule (every last
+	 * close synced). The sequence accepts either and logs the old one;
+	 * reader_last_close_no_sync fails on it.
 	 */
 	struct mstats st[RULES];
 	bool old_rule_seen;
@@ -528,13 +528,15 @@ static void op_close(struct model *m, int slot)
 		}
 		m->writer = -1;
 	}
+	/* The writer's close syncs, even with readers open... */
+	if (was_writer) {
+		synced_all(m);
+		return;
+	}
+	/* ...a reader's never does (the old rule: its last close did). */
 	if (nopen(m))
 		return;
-	/* The last close: the writer's syncs; a reader's does not. */
-	if (was_writer)
-		synced_all(m);
-	else
-		synced(m, RULE_OLD);
+	synced(m, RULE_OLD);
 }
 
 /* Bytes that a read or write of @len at @off must do; @off >= 0. */
@@ -1267,7 +1269,7 @@ TEST_F_TIMEOUT(model, torn_reads, 120)
 }
 
 /*
- * NEW RULE (issue 12 item 2; fails until it lands): a sync through a
+ * The rule (issue 12 item 2): a sync through a
  * read-only handle fails with EBADF unless the caller has CAP_SYS_ADMIN.
  * A child drops CAP_SYS_ADMIN (uid 0 keeps CAP_DAC_OVERRIDE, so the node
  * still opens) and tries.
@@ -1333,14 +1335,6 @@ static int unprivileged_syncs(const char *name, __u64 dirty)
 		ret = ret ?: 6;
 	}
 	close(r);
-	/* The writer may sync without it. */
-	w = knv_open(name, O_WRONLY);
-	if (w < 0)
-		return ret ?: 7;
-	errno = 0;
-	if (fsync(w) || ioctl(w, KNVRAMIOC_SYNC))
-		ret = ret ?: child_fail(8, "the writer's sync");
-	close(w);
 	return ret;
 }
 
@@ -1352,11 +1346,10 @@ TEST_F_TIMEOUT(model, reader_sync_needs_admin, 60)
 	pid_t pid;
 	char c = 0x5a;
 
-	/* Our reader keeps every close of the child from being the last. */
+	/* The writer stays open: its close would sync. */
 	r = OPEN(m->name, O_RDONLY);
 	w = writer_open(_metadata, m->name);
 	ASSERT_EQ(1, pwrite(w, &c, 1, 0));
-	ASSERT_EQ(0, close(w));
 	ASSERT_EQ(m->bs, knv_attr(_metadata, m->name, "dirty"));
 	syncs = knv_attr(_metadata, m->name, "sync_count");
 
@@ -1369,53 +1362,54 @@ TEST_F_TIMEOUT(model, reader_sync_needs_admin, 60)
 	ASSERT_EQ(0, WEXITSTATUS(status)) {
 		/*
 		 * 1 capset, 2 open, 3-5 a reader's fsync, fdatasync or
-		 * KNVRAMIOC_SYNC without EBADF (the NEW RULE), 6 they
-		 * synced, 7-8 the writer's sync.
+		 * KNVRAMIOC_SYNC without EBADF, 6 they synced.
 		 */
 		TH_LOG("check %d failed (see the comment above it)",
 		       WEXITSTATUS(status));
 	}
+	ASSERT_EQ(syncs, knv_attr(_metadata, m->name, "sync_count"));
+	/* The writer syncs (no capability needed). */
+	ASSERT_EQ(0, fsync(w));
 	ASSERT_EQ(0U, knv_attr(_metadata, m->name, "dirty"));
 	ASSERT_EQ(syncs + 1, knv_attr(_metadata, m->name, "sync_count"));
 
 	/* With CAP_SYS_ADMIN (we are root) a reader may sync. */
-	w = writer_open(_metadata, m->name);
 	ASSERT_EQ(1, pwrite(w, &c, 1, 1));
-	ASSERT_EQ(0, close(w));
 	ASSERT_EQ(0, fsync(r));
 	ASSERT_EQ(0U, knv_attr(_metadata, m->name, "dirty"));
 	ASSERT_EQ(syncs + 2, knv_attr(_metadata, m->name, "sync_count"));
 	ASSERT_EQ(0, ioctl(r, KNVRAMIOC_SYNC));
+	ASSERT_EQ(0, close(w));
 	ASSERT_EQ(0, close(r));
 }
 
 /*
- * NEW RULE (issue 12 item 2; fails until it lands): a reader's last close
- * does not sync; the writer's last close does.
+ * A reader's close never syncs, not even the last handle's; the writer's
+ * close syncs, even while readers are open.
  */
 TEST_F_TIMEOUT(model, reader_last_close_no_sync, 60)
 {
 	struct model *m = &self->m;
 	__u64 syncs;
-	int w, r;
+	int w, r, r2;
 	char c = 0xa5;
 
 	r = OPEN(m->name, O_RDONLY);
 	w = writer_open(_metadata, m->name);
 	ASSERT_EQ(1, pwrite(w, &c, 1, m->size - 1));
 	syncs = knv_attr(_metadata, m->name, "sync_count");
-	ASSERT_EQ(0, close(w));		/* not the last close */
-	ASSERT_EQ(m->bs, knv_attr(_metadata, m->name, "dirty"));
-	ASSERT_EQ(0, close(r));		/* a reader's last close */
+	ASSERT_EQ(0, close(r));		/* a reader's close */
 	EXPECT_EQ(m->bs, knv_attr(_metadata, m->name, "dirty")) {
-		TH_LOG("a reader's last close synced (NEW RULE: it must not)");
+		TH_LOG("a reader's close synced");
 	}
 	EXPECT_EQ(syncs, knv_attr(_metadata, m->name, "sync_count"));
 
-	/* The writer's last close syncs. */
-	w = OPEN(m->name, O_RDWR);
-	ASSERT_EQ(0, close(w));
+	r2 = OPEN(m->name, O_RDONLY);
+	ASSERT_EQ(0, close(w));		/* the writer's, a reader open */
 	ASSERT_EQ(0U, knv_attr(_metadata, m->name, "dirty"));
+	ASSERT_EQ(syncs + 1, knv_attr(_metadata, m->name, "sync_count"));
+	ASSERT_EQ(0, close(r2));	/* the last close, a reader's */
+	ASSERT_EQ(syncs + 1, knv_attr(_metadata, m->name, "sync_count"));
 }
 
 TEST_HARNESS_MAIN
