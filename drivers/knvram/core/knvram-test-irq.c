@@ -12,11 +12,12 @@
  * emergency sync returns, the test copies the media as it is at that
  * instant: what the board keeps if the power dies right then, without the
  * unflushed writes of the other CPU. (If the emergency sync handed its
- * write to a normal sync it interrupted on its own CPU, that write is done
- * when the interrupted backend call returns, and the copy is taken once it
- * is.) The caches are coherent: a write supersedes what the other CPU's
- * cache holds for the same bytes, as on real hardware. At the end of a
- * round, the caches are written back: what it keeps if the power held.
+ * write to a normal sync it interrupted on its own CPU, or left it to the
+ * other CPU's emergency sync that waits for that interrupted backend call,
+ * the write is done once that call returns, and the copy is taken then.)
+ * The caches are coherent: a write supersedes what the other CPU's cache
+ * holds for the same bytes, as on real hardware. At the end of a round,
+ * the caches are written back: what it keeps if the power held.
  *
  * Each commit is a transaction of a few blocks far apart, which depend on
  * its sequence number; every block it writes carries that number. A media
@@ -120,7 +121,7 @@ struct ki_fake {
  * @nmi:       It ran in NMI.
  * @hardirq:   It ran in hard IRQ.
  * @ran_on:    The CPU it ran on.
- * @handoff:   It left its write to the normal sync it interrupted.
+ * @handoff:   Its write was still to be done when it returned (see above).
  * @snap:      The partition's media as it was when the emergency sync
  *             returned.
  */
@@ -782,8 +783,12 @@ static void ki_fire(struct ki_ctx *ctx, struct ki_slot *slot)
 	WRITE_ONCE(ctx->started, true);
 	slot->ret = knvram_emergency_sync();
 	slot->t1 = ktime_get_mono_fast_ns();
-	/* Handed off to the sync we interrupted: it writes once we return. */
-	slot->handoff = atomic_read(&ctx->part->media) & KNVRAM_MEDIA_HANDOFF;
+	/*
+	 * Still claimed: handed off to the sync we interrupted, or owned by
+	 * the other CPU's emergency sync, which waits for the backend call we
+	 * interrupted. Either writes once we return.
+	 */
+	slot->handoff = atomic_read(&ctx->part->media);
 	if (!slot->handoff)
 		memcpy(slot->snap, ctx->fake.mem + ctx->label, ctx->fp);
 	/*
