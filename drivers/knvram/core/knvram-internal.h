@@ -251,6 +251,9 @@ struct knvram_snap {
  * @pool_nfree:   Entries of @pool_free.
  * @crc_todo:     Committed blocks whose checksum is not computed yet.
  * @crc_work:     Computes them.
+ * @trim_work:    Trims the pool again once a grace period has passed, so
+ *                that replaced blocks do not stay allocated while the
+ *                partition is idle.
  * @sync_work:    The sync of a non-blocking writer's close.
  * @lock:         Protects @writer, @nhandles and @dead.
  * @writer:       The writer handle, if any.
@@ -314,6 +317,7 @@ struct knvram_partition {
 	unsigned int pool_nfree;
 	unsigned long *crc_todo;
 	struct work_struct crc_work;
+	struct rcu_work trim_work;
 	struct work_struct sync_work;
 
 	/* protects writer, nhandles, dead */

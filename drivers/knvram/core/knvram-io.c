@@ -114,11 +114,17 @@ struct knvram_blk *knvram_blk_get(struct knvram_partition *part)
 	return blk;
 }
 
-/* Free what the pool holds beyond KNVRAM_POOL_KEEP and no reader can see. */
+/*
+ * Free what the pool holds beyond KNVRAM_POOL_KEEP and no reader can see.
+ * Blocks still in their grace period stay retired, and the trim is queued
+ * again to run after a grace period: a partition that goes idle after a
+ * large commit gives that memory back.
+ */
 static void knvram_pool_trim(struct knvram_partition *part)
 {
 	LIST_HEAD(gone);
 	struct knvram_blk *blk, *tmp;
+	bool again;
 
 	scoped_guard(spinlock, &part->pool_lock) {
 		list_for_each_entry_safe(blk, tmp, &part->pool_retired, node) {
@@ -131,9 +137,18 @@ static void knvram_pool_trim(struct knvram_partition *part)
 				list_move(&blk->node, &gone);
 			}
 		}
+		again = !list_empty(&part->pool_retired);
 	}
 	list_for_each_entry_safe(blk, tmp, &gone, node)
 		knvram_blk_free(blk);
+	if (again)
+		queue_rcu_work(system_unbound_wq, &part->trim_work);
+}
+
+static void knvram_trim_work(struct work_struct *work)
+{
+	knvram_pool_trim(container_of(to_rcu_work(work),
+				      struct knvram_partition, trim_work));
 }
 
 /**
@@ -269,6 +284,7 @@ void knvram_io_init(struct knvram_partition *part)
 	INIT_LIST_HEAD(&part->pool_retired);
 	INIT_LIST_HEAD(&part->handed);
 	INIT_WORK(&part->crc_work, knvram_crc_work);
+	INIT_RCU_WORK(&part->trim_work, knvram_trim_work);
 	atomic_set(&part->io_cpu, -1);
 }
 
@@ -333,6 +349,15 @@ void knvram_io_free(struct knvram_partition *part)
 	u32 i;
 
 	cancel_work_sync(&part->crc_work);
+	/*
+	 * The trim queues itself again while blocks wait for their grace
+	 * period; none is retired any more, so it stops after one more run.
+	 * The requeue sets the pending bit before the run returns, which
+	 * flush_rcu_work() waits for.
+	 */
+	do {
+		flush_rcu_work(&part->trim_work);
+	} while (work_pending(&part->trim_work.work));
 	if (part->map[0]) {
 		for (i = 0; i < part->nblocks; i++)
 			if (part->map[0][i])
