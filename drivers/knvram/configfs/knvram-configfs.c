@@ -830,21 +830,30 @@ void knvram_configfs_backend_del(struct knvram_backend *be)
 
 /**
  * knvram_configfs_pin() - pin the item of a partition for a new handle
- * @part: Partition being opened.
+ * @part:     Partition being opened.
+ * @nonblock: Fail rather than wait for the partition's lock.
  *
  * While pinned, rmdir of the item fails with -EBUSY. An item being made or
  * removed cannot be pinned: the handle is then not counted, and if the
  * item is removed it gets -ENODEV, as for any removed partition.
  *
  * Context: Process context; no knvram lock held.
- * Return: The pinned item, or NULL.
+ * Return: The pinned item, NULL, or ERR_PTR(-EAGAIN) if @nonblock and the
+ * partition's lock is taken.
  */
-struct config_item *knvram_configfs_pin(struct knvram_partition *part)
+struct config_item *knvram_configfs_pin(struct knvram_partition *part,
+					bool nonblock)
 {
 	struct config_item *item;
 
-	scoped_guard(mutex, &part->lock)
-		item = config_item_get(part->item);
+	if (nonblock) {
+		if (!mutex_trylock(&part->lock))
+			return ERR_PTR(-EAGAIN);
+	} else {
+		mutex_lock(&part->lock);
+	}
+	item = config_item_get(part->item);
+	mutex_unlock(&part->lock);
 	if (!item)
 		return NULL;
 	if (configfs_depend_item(&knvram_cfs_subsys, item)) {

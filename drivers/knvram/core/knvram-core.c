@@ -185,7 +185,12 @@ struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
 	h->flags = flags;
 
 	/* Before any partition lock: it takes configfs' locks. */
-	h->pin = knvram_configfs_pin(part);
+	h->pin = knvram_configfs_pin(part, flags & KNVRAM_NONBLOCK);
+	if (IS_ERR(h->pin)) {
+		ret = PTR_ERR(h->pin);
+		kfree(h);
+		return ERR_PTR(ret);
+	}
 	ret = knvram_attach_handle(part, h);
 	if (ret) {
 		knvram_configfs_unpin(h->pin);
@@ -211,8 +216,13 @@ struct knvram_handle *knvram_open(const char *name, unsigned int flags)
 	struct knvram_partition *part, *found = NULL;
 	struct knvram_handle *h;
 
-	scoped_guard(mutex, &knvram_lock) {
-		list_for_each_entry(part, &knvram_partitions, all_node) {
+	/*
+	 * Under RCU, not knvram_lock, which admin work holds across media
+	 * I/O: an open never waits for it. On the list, a partition holds its
+	 * reference until a grace period after it leaves it.
+	 */
+	scoped_guard(rcu) {
+		list_for_each_entry_rcu(part, &knvram_partitions, all_node) {
 			if (!strcmp(part->name, name)) {
 				found = part;
 				get_device(&found->dev);

@@ -437,7 +437,8 @@ int knvram_configfs_init(void);
 void knvram_configfs_exit(void);
 void knvram_configfs_backend_add(struct knvram_backend *be);
 void knvram_configfs_backend_del(struct knvram_backend *be);
-struct config_item *knvram_configfs_pin(struct knvram_partition *part);
+struct config_item *knvram_configfs_pin(struct knvram_partition *part,
+					bool nonblock);
 void knvram_configfs_unpin(struct config_item *item);
 
 /* media format */

@@ -2625,10 +2625,72 @@ static void kt_harden_adopt(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake1->bad_io, 0);
 }
 
+/*
+ * O_NONBLOCK never sleeps on a lock or on backend I/O. This thread holds
+ * each lock a non-blocking call could meet, as another caller would (an
+ * open or close, another call on the handle, a sync's backend I/O): every
+ * call returns at once. Code that waited would deadlock here on its first
+ * call, which lockdep reports.
+ */
+static void kt_harden_nonblock(struct kunit *test)
+{
+	const unsigned int nb = KNVRAM_NONBLOCK;
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_partition *part = ctx->part;
+	struct knvram_handle *w, *r, *s;
+	loff_t pos = 0;
+	char buf[8];
+
+	/* An open or a close of another handle in progress. */
+	mutex_lock(&part->lock);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, nb), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE | nb), -EAGAIN);
+	mutex_unlock(&part->lock);
+
+	w = kt_open(test, KT_PART, KNVRAM_WRITE | nb);
+	r = kt_open(test, KT_PART, nb);
+
+	/* Another call on the same handle in progress: nothing happens. */
+	mutex_lock(&w->lock);
+	KUNIT_EXPECT_EQ(test, knvram_write(w, "x", 1, &pos), (ssize_t)-EAGAIN);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	KUNIT_EXPECT_EQ(test, knvram_tbegin(w), -EAGAIN);
+	mutex_unlock(&w->lock);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+
+	/* A sync of the partition in progress. */
+	mutex_lock(&part->sync_mutex);
+	KUNIT_EXPECT_EQ(test, knvram_sync(w), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, knvram_tbegin(w), 0);
+	kt_pwrite(test, w, "nonblock", 8, 0);
+	KUNIT_EXPECT_EQ(test, knvram_tcommit(w), 0);
+	/* The writer's close hands its sync to a worker. */
+	kt_close(test, w);
+	/* O_SYNC: refused before it changes anything. */
+	s = kt_open(test, KT_PART, KNVRAM_WRITE | KNVRAM_SYNC | nb);
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, knvram_write(s, "refused!", 8, &pos),
+			(ssize_t)-EAGAIN);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	mutex_unlock(&part->sync_mutex);
+
+	flush_work(&part->sync_work);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, knvram_read(r, buf, sizeof(buf), &pos),
+			(ssize_t)sizeof(buf));
+	KUNIT_EXPECT_MEMEQ(test, buf, "nonblock", sizeof(buf));
+	/* With no sync running, the O_SYNC write writes and syncs. */
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, knvram_write(s, "O_SYNC!!", 8, &pos), 8);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+}
+
 static struct kunit_case kt_harden_cases[] = {
 	KUNIT_CASE(kt_harden_create_huge),
 	KUNIT_CASE(kt_harden_label_numbers),
 	KUNIT_CASE(kt_harden_adopt),
+	KUNIT_CASE(kt_harden_nonblock),
 	{}
 };
 
