@@ -456,7 +456,7 @@ static int cmd_info(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (get_info(fd, &info)) {
-		if (errno != ENOTTY && errno != EINVAL) {
+		if (errno != ENOTTY) {
 			ret = sys_err("KNVRAMIOC_INFO on %s", argv[1]);
 			close(fd);
 			return ret;
