@@ -26,11 +26,11 @@ echo "TAP version 13"
 TOOL=$(command -v knvram) || TOOL=
 if [ -z "$TOOL" ]; then
 	echo "1..0 # SKIP no knvram tool in PATH"
-	exit $KSFT_SKIP
+	exit "$KSFT_SKIP"
 fi
 if [ ! -d $CLASS/$P ] || [ ! -d $CFS/sim0 ]; then
 	echo "1..0 # SKIP no $CLASS/$P or $CFS/sim0 (knvram-sim not loaded)"
-	exit $KSFT_SKIP
+	exit "$KSFT_SKIP"
 fi
 mkdir -p $TMP
 trap 'rm -rf $TMP' EXIT
