@@ -104,7 +104,7 @@ if [ ${#kfiles[@]} -gt 0 ]; then
 else
 	ktap result "static/checkpatch drivers include" skip "no C files yet"
 fi
-mapfile -t tfiles < <(find tools/testing/selftests/knvram -name '*.[ch]' | sort)
+mapfile -t tfiles < <(find tools/testing/selftests/knvram tools/knvram -name '*.[ch]' | sort)
 if [ ${#tfiles[@]} -gt 0 ]; then
 	result "static/checkpatch selftests" "$run/checkpatch-selftests.log" \
 		checkpatch "${tfiles[@]}"

@@ -5,6 +5,7 @@
 #   /bin/busybox                             busybox-static:arm64
 #   /lib/modules/knvram/*.ko                 scripts/modules.sh
 #   /kselftest/knvram/                       scripts/selftests.sh (if built)
+#   /bin/knvram                              tools/knvram, by scripts/selftests.sh
 #   /extra-tests/                            the executables of EXTRA_DIR
 #
 #   initramfs.sh OUT.cpio.gz [EXTRA_DIR]
@@ -37,6 +38,11 @@ fi
 kst=$(knvram_work)/selftests/install/knvram
 if [ -f "$kst/run-list" ]; then
 	cp -r "$kst" "$root/kselftest/knvram"
+fi
+
+tool=$(knvram_work)/selftests/install/bin/knvram
+if [ -x "$tool" ]; then
+	install -m 755 "$tool" "$root/bin/knvram"
 fi
 
 if [ -n "$extra" ]; then

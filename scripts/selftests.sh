@@ -51,6 +51,14 @@ smake -j"$KNVRAM_JOBS" all
 smake INSTALL_PATH="$install" install >/dev/null
 smake COLLECTION=knvram emit_tests | sed -n 's/^knvram://p' >"$install/run-list"
 
+# The knvram command-line tool (tools/knvram), static arm64, for the
+# guest's /bin (scripts/initramfs.sh).
+mkdir -p "$w/install/bin"
+make -s -C "$KNVRAM_TOP/tools/knvram" CROSS_COMPILE="$KNVRAM_CROSS" \
+	LDFLAGS=-static KNVRAM_UAPI="$stage/usr/include" OUTPUT="$w/install/bin/"
+file -b "$w/install/bin/knvram" | grep -q 'ARM aarch64.*statically linked' ||
+	die "tools/knvram is not a static arm64 program"
+
 while read -r t; do
 	f=$install/$t
 	[ -x "$f" ] || die "kselftest $t was not installed"
