@@ -129,6 +129,11 @@ FIXTURE_VARIANT_ADD(model, ubi_ubicfg) {
 	.name = "ubicfg", .bs = 4096, .steps = 1500, .slow_sync = true,
 };
 
+/* A sync writes ~1 ms a block, the speed of a 40 MHz SPI F-RAM. */
+FIXTURE_VARIANT_ADD(model, nvmem_nvmemcfg) {
+	.name = "nvmemcfg", .bs = 4096, .steps = 1500, .slow_sync = true,
+};
+
 static __u64 env_u64(const char *var, __u64 def)
 {
 	const char *s = getenv(var);
