@@ -243,6 +243,10 @@ struct knvram_snap {
  * @txn:          The writer's staged blocks, by index.
  * @txn_map:      Which entries of @txn are set.
  * @txn_n:        How many.
+ * @txn_lo:       With @txn_end, a range of block indexes that holds every
+ *                bit of @txn_map (both 0 when it is empty): the data path
+ *                of a small transaction does not scan the whole bitmap.
+ * @txn_end:      One past the range's last index.
  * @bounce:       A block the writer stages user data in first.
  * @pool_lock:    Protects @pool_free, @pool_retired, @pool_nfree.
  * @pool_free:    Blocks ready for reuse.
@@ -309,6 +313,8 @@ struct knvram_partition {
 	struct knvram_blk **txn;
 	unsigned long *txn_map;
 	u32 txn_n;
+	u32 txn_lo;
+	u32 txn_end;
 	void *bounce;
 	/* protects the pool lists */
 	spinlock_t pool_lock;

@@ -391,6 +391,31 @@ void knvram_io_free(struct knvram_partition *part)
 /* ------------------------------------------------------------------ */
 /* Transactions */
 
+/* The transaction is empty again: clear @txn_map's range. */
+static void knvram_txn_clear(struct knvram_partition *part)
+{
+	bitmap_clear(part->txn_map, part->txn_lo,
+		     part->txn_end - part->txn_lo);
+	part->txn_lo = 0;
+	part->txn_end = 0;
+	part->txn_n = 0;
+}
+
+/* Add block @b, staged in @blk, to the writer's transaction. */
+static void knvram_txn_add(struct knvram_partition *part, unsigned long b,
+			   struct knvram_blk *blk)
+{
+	part->txn[b] = blk;
+	__set_bit(b, part->txn_map);
+	if (!part->txn_n++) {
+		part->txn_lo = b;
+		part->txn_end = b + 1;
+	} else {
+		part->txn_lo = min_t(u32, part->txn_lo, b);
+		part->txn_end = max_t(u32, part->txn_end, b + 1);
+	}
+}
+
 /**
  * knvram_txn_drop() - abort the writer's transaction
  * @part: Partition; the caller is its writer.
@@ -399,12 +424,12 @@ void knvram_txn_drop(struct knvram_partition *part)
 {
 	unsigned long b;
 
-	for_each_set_bit(b, part->txn_map, part->nblocks) {
+	b = part->txn_lo;
+	for_each_set_bit_from(b, part->txn_map, part->txn_end) {
 		knvram_blk_put(part, part->txn[b]);
 		part->txn[b] = NULL;
 	}
-	bitmap_zero(part->txn_map, part->nblocks);
-	part->txn_n = 0;
+	knvram_txn_clear(part);
 }
 
 /*
@@ -456,7 +481,8 @@ static int knvram_commit(struct knvram_partition *part, bool nonblock)
 	cur = knvram_latch_copy(s);
 	nxt = !cur;
 	ver = part->commit_seq + 1;
-	for_each_set_bit(b, part->txn_map, part->nblocks) {
+	b = part->txn_lo;
+	for_each_set_bit_from(b, part->txn_map, part->txn_end) {
 		part->txn[b]->ver = ver;
 		WRITE_ONCE(part->map[nxt][b], part->txn[b]);
 		set_bit(b, part->dirty[0]);
@@ -466,7 +492,8 @@ static int knvram_commit(struct knvram_partition *part, bool nonblock)
 	/* LMM(knvram_commit:flip) */
 	if (!atomic_long_try_cmpxchg(&part->state, &s, s + KNVRAM_SEQ_ONE)) {
 		/* Only a freeze changes @state under us. */
-		for_each_set_bit(b, part->txn_map, part->nblocks)
+		b = part->txn_lo;
+		for_each_set_bit_from(b, part->txn_map, part->txn_end)
 			WRITE_ONCE(part->map[nxt][b], part->map[cur][b]);
 		spin_unlock(&part->map_lock);
 		return -ESHUTDOWN;
@@ -474,7 +501,8 @@ static int knvram_commit(struct knvram_partition *part, bool nonblock)
 	part->commit_seq = ver;
 
 	/* Readers now use @nxt; bring @cur level, keep the old blocks. */
-	for_each_set_bit(b, part->txn_map, part->nblocks) {
+	b = part->txn_lo;
+	for_each_set_bit_from(b, part->txn_map, part->txn_end) {
 		struct knvram_blk *old = part->map[cur][b];
 
 		WRITE_ONCE(part->map[cur][b], part->txn[b]);
@@ -489,13 +517,13 @@ static int knvram_commit(struct knvram_partition *part, bool nonblock)
 	}
 	spin_unlock(&part->map_lock);
 
-	for_each_set_bit(b, part->txn_map, part->nblocks) {
+	b = part->txn_lo;
+	for_each_set_bit_from(b, part->txn_map, part->txn_end) {
 		if (part->txn[b])
 			knvram_blk_retire(part, part->txn[b]);
 		part->txn[b] = NULL;
 	}
-	bitmap_zero(part->txn_map, part->nblocks);
-	part->txn_n = 0;
+	knvram_txn_clear(part);
 	queue_work(system_unbound_wq, &part->crc_work);
 	atomic64_inc(&part->stats.commit_count);
 	return 0;
@@ -542,9 +570,7 @@ static ssize_t knvram_stage(struct knvram_partition *part,
 				memcpy(blk->data, src, boff);
 				memcpy(blk->data + boff + n, src + boff + n,
 				       part->bs - boff - n);
-				part->txn[b] = blk;
-				__set_bit(b, part->txn_map);
-				part->txn_n++;
+				knvram_txn_add(part, b, blk);
 			}
 		} else {
 			u8 *bounce = n <= sizeof(small) ? small : part->bounce;
