@@ -126,6 +126,15 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_dirty_bytes);
 /* ------------------------------------------------------------------ */
 /* Handles */
 
+/*
+ * The commit sequence of @part: the latch sequence, which only a commit
+ * changes (knvram_commit()'s flip adds %KNVRAM_SEQ_ONE).
+ */
+static long knvram_commit_seq(struct knvram_partition *part)
+{
+	return atomic_long_read(&part->state) >> KNVRAM_SEQ_SHIFT;
+}
+
 /* -ENODEV once the partition behind @h is removed. */
 int knvram_handle_check(struct knvram_handle *h)
 {
@@ -145,9 +154,10 @@ static int knvram_attach_locked(struct knvram_partition *part,
 	h->owner = part->be->owner;
 	h->part = part;
 	h->autot = READ_ONCE(part->autot);
+	atomic_long_set(&h->seen, knvram_commit_seq(part));
 	get_device(&part->dev);
 	if (h->flags & KNVRAM_WRITE)
-		part->writer = h;
+		WRITE_ONCE(part->writer, h);
 	part->nhandles++;
 	return 0;
 }
@@ -266,7 +276,7 @@ void knvram_close(struct knvram_handle *h)
 				knvram_txn_drop(part);
 				atomic64_inc(&part->stats.abort_count);
 			}
-			part->writer = NULL;
+			WRITE_ONCE(part->writer, NULL);
 		}
 		part->nhandles--;
 	}
@@ -386,6 +396,97 @@ u64 knvram_size(struct knvram_handle *h)
 	return h->part->size;
 }
 EXPORT_SYMBOL_NS_GPL(knvram_size, KNVRAM);
+
+/* Grow the struct only at its end, and add KNVRAM_INFO_SIZE_VER1. */
+static_assert(sizeof(struct knvram_info) == KNVRAM_INFO_SIZE_VER0);
+
+/**
+ * knvram_get_info() - the state of a partition and of a handle
+ * @h:    Handle.
+ * @info: Filled: every field of struct knvram_info, @info->size set to
+ *        sizeof(*info), the reserved fields zero.
+ *
+ * Also marks the handle as having seen the partition's commits up to now:
+ * poll() on it reports EPOLLPRI again only after a later commit.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: 0, -ENODEV if the partition was removed, -EAGAIN if the handle
+ * is non-blocking and another call on it is running.
+ */
+int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
+{
+	struct knvram_partition *part = h->part;
+	long seq;
+
+	CLASS(knvram_call, hl)(h, false);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	/* Before the commit count: a commit after it shows up in poll(). */
+	seq = knvram_commit_seq(part);
+	atomic_long_set(&h->seen, seq);
+	if (READ_ONCE(part->writer))
+		info->flags |= KNVRAM_INFO_WRITER;
+	if (h->in_txn)
+		info->flags |= KNVRAM_INFO_TXN;
+	if (READ_ONCE(h->autot))
+		info->flags |= KNVRAM_INFO_AUTOT;
+	if (knvram_frozen(part))
+		info->flags |= KNVRAM_INFO_FROZEN;
+	info->part_size = part->size;
+	info->block_size = part->bs;
+	info->generation = READ_ONCE(part->gen);
+	info->dirty_bytes = knvram_dirty_bytes(part);
+	info->commits = atomic64_read(&part->stats.commit_count);
+	strscpy(info->name, part->name);
+	strscpy(info->backend, part->backend_name);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_get_info, KNVRAM);
+
+/*
+ * poll() of a handle: EPOLLIN | EPOLLRDNORM always (a read never waits),
+ * EPOLLOUT | EPOLLWRNORM for the writer, EPOLLPRI once the partition has
+ * a commit newer than the handle last saw, EPOLLERR | EPOLLHUP once it is
+ * removed.
+ */
+__poll_t knvram_poll(struct knvram_handle *h, struct file *file,
+		     poll_table *wait)
+{
+	struct knvram_partition *part = h->part;
+	__poll_t mask = EPOLLIN | EPOLLRDNORM;
+
+	poll_wait(file, &part->poll_wq, wait);
+	/*
+	 * Queued before reading the sequence and @dead: pairs with the
+	 * barrier of wq_has_sleeper() in knvram_poll_wake(), which comes
+	 * after the commit's flip (or the store to @dead). Either we see the
+	 * new sequence or the waker sees us queued.
+	 */
+	smp_mb();
+	if (READ_ONCE(part->dead))
+		return EPOLLERR | EPOLLHUP;
+	if (h->flags & KNVRAM_WRITE)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (knvram_commit_seq(part) != atomic_long_read(&h->seen))
+		mask |= EPOLLPRI;
+	return mask;
+}
+
+/*
+ * Wake the handles polling @part, if any. Called by the checksum worker
+ * that every commit queues, after the commit's flip, so that the commit
+ * path itself pays nothing; and by removal.
+ */
+void knvram_poll_wake(struct knvram_partition *part)
+{
+	/* Full barrier, then the list: see knvram_poll(). */
+	if (wq_has_sleeper(&part->poll_wq))
+		wake_up_interruptible_poll(&part->poll_wq,
+					   EPOLLPRI | EPOLLIN | EPOLLRDNORM);
+}
 
 /* ------------------------------------------------------------------ */
 /* Partitions */
@@ -521,6 +622,7 @@ knvram_partition_alloc(struct knvram_backend *be,
 	strscpy(part->name, info->name);
 	mutex_init(&part->lock);
 	mutex_init(&part->sync_mutex);
+	init_waitqueue_head(&part->poll_wq);
 	INIT_WORK(&part->sync_work, knvram_close_sync_work);
 	knvram_io_init(part);
 	device_initialize(&part->dev);
@@ -663,6 +765,7 @@ static void knvram_partition_unlink(struct knvram_partition *part,
 
 	scoped_guard(mutex, &part->lock)
 		WRITE_ONCE(part->dead, true);
+	knvram_poll_wake(part);
 
 	/* Nothing committed is lost: write it before the backend goes. */
 	scoped_guard(mutex, &part->sync_mutex) {

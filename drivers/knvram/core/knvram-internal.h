@@ -37,13 +37,13 @@
 #include <linux/knvram-provider.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
-#define KNVRAM_NAME_MAX		32
 #define KNVRAM_DEFAULT_BLOCK	4096
 #define KNVRAM_MIN_BLOCK	64
 #define KNVRAM_MAX_BLOCK	65536
@@ -265,6 +265,8 @@ struct knvram_snap {
  * @be_node:      Entry in the backend's list of partitions.
  * @all_node:     Entry in the RCU list the emergency sync walks.
  * @stats:        Statistics.
+ * @poll_wq:      Handles waiting in poll() for a commit; woken by
+ *                @crc_work, which every commit queues, and by removal.
  */
 struct knvram_partition {
 	struct device dev;
@@ -330,6 +332,7 @@ struct knvram_partition {
 	struct list_head be_node;
 	struct list_head all_node;
 	struct knvram_stats stats;
+	wait_queue_head_t poll_wq;
 };
 
 #define to_knvram_partition(d) container_of(d, struct knvram_partition, dev)
@@ -343,6 +346,9 @@ struct knvram_partition {
  * @lock:    Serialises the calls made on this handle.
  * @in_txn:  A transaction is open (its blocks are in the partition's @txn).
  * @pin:     The configfs item this handle pins, or NULL.
+ * @seen:    The commit sequence (@state >> %KNVRAM_SEQ_SHIFT) this handle
+ *           last reported, at open or by knvram_get_info(): poll() reports
+ *           EPOLLPRI while the partition's differs.
  */
 struct knvram_handle {
 	struct knvram_partition *part;
@@ -353,6 +359,7 @@ struct knvram_handle {
 	struct mutex lock;
 	bool in_txn;
 	struct config_item *pin;
+	atomic_long_t seen;
 };
 
 /* core */
@@ -369,6 +376,9 @@ int knvram_handle_check(struct knvram_handle *h);
 int knvram_sync_part(struct knvram_partition *part, bool nonblock);
 struct knvram_handle *knvram_call_begin(struct knvram_handle *h, bool write);
 void knvram_call_end(struct knvram_handle *h);
+__poll_t knvram_poll(struct knvram_handle *h, struct file *file,
+		     poll_table *wait);
+void knvram_poll_wake(struct knvram_partition *part);
 DEFINE_CLASS(knvram_call, struct knvram_handle *, knvram_call_end(_T),
 	     knvram_call_begin(h, write), struct knvram_handle *h, bool write)
 
