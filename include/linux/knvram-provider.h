@@ -83,12 +83,15 @@ struct knvram_backend_config {
  *          knvram_partition_footprint()); a multiple of the block size.
  * @size:   Usable bytes; a non-zero multiple of the block size.
  * @autot:  Default of automatic transactions for new handles.
+ * @read_only: Write-protected: never opened for writing, never written to
+ *          the media (not even formatted when blank).
  */
 struct knvram_partition_info {
 	const char *name;
 	u64 offset;
 	u64 size;
 	bool autot;
+	bool read_only;
 };
 
 struct knvram_backend *

@@ -147,6 +147,8 @@ static int knvram_attach_locked(struct knvram_partition *part,
 	lockdep_assert_held(&part->lock);
 	if (part->dead)
 		return -ENODEV;
+	if ((h->flags & KNVRAM_WRITE) && part->read_only)
+		return -EROFS;
 	if ((h->flags & KNVRAM_WRITE) && part->writer)
 		return -EBUSY;
 	if (!try_module_get(part->be->owner))
@@ -212,8 +214,9 @@ struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
  *         %KNVRAM_NONBLOCK, %KNVRAM_SYNC.
  *
  * Context: Process context; sleeps.
- * Return: A handle, or ERR_PTR(): -ENOENT if no such partition, -EBUSY if
- * opening for writing and the partition has a writer, -ENODEV if it is
+ * Return: A handle, or ERR_PTR(): -ENOENT if no such partition, -EROFS if
+ * opening a read-only partition for writing, -EBUSY if opening for
+ * writing and the partition has a writer, -ENODEV if it is
  * being removed, -EINVAL for unknown flags, -ENOMEM.
  */
 struct knvram_handle *knvram_open(const char *name, unsigned int flags)
@@ -435,6 +438,8 @@ int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
 		info->flags |= KNVRAM_INFO_AUTOT;
 	if (knvram_frozen(part))
 		info->flags |= KNVRAM_INFO_FROZEN;
+	if (part->read_only)
+		info->flags |= KNVRAM_INFO_READ_ONLY;
 	info->part_size = part->size;
 	info->block_size = part->bs;
 	info->generation = READ_ONCE(part->gen);
@@ -619,6 +624,7 @@ knvram_partition_alloc(struct knvram_backend *be,
 	part->bs = be->block_size;
 	part->size = info->size;
 	part->autot = info->autot;
+	part->read_only = info->read_only;
 	strscpy(part->name, info->name);
 	mutex_init(&part->lock);
 	mutex_init(&part->sync_mutex);
@@ -868,6 +874,7 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 		}
 		info.autot = of_property_read_bool(child,
 						   "linux,auto-transactions");
+		info.read_only = of_property_read_bool(child, "read-only");
 		part = knvram_partition_create(be, &info);
 		if (IS_ERR(part))
 			dev_err(be->dev, "%pOF: partition '%s' not created: %pe\n",

@@ -257,6 +257,7 @@ struct knvram_snap {
  * @nhandles:     Open handles.
  * @dead:         Removed: every call fails with -ENODEV.
  * @autot:        Default autot of new handles.
+ * @read_only:    Write-protected: no writer, no write to the media.
  * @runtime:      Created through configfs; recorded in the backend's label.
  * @uid:          Owner of the device node.
  * @gid:          Group of the device node.
@@ -324,6 +325,7 @@ struct knvram_partition {
 	unsigned int nhandles;
 	bool dead;
 	bool autot;
+	bool read_only;
 	bool runtime;
 	kuid_t uid;
 	kgid_t gid;

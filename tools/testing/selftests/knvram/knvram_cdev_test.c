@@ -1090,4 +1090,43 @@ TEST_F(knvram, poll_wakes)
 	close(w);
 }
 
+/* "boardro", a read-only fixed partition of the board's devicetree. */
+TEST(read_only_partition)
+{
+	struct knvram_info in;
+	__u64 gen, syncs;
+	int r;
+
+	if (!knv_present("boardro"))
+		SKIP(return, "no " KNV_DEV_DIR "boardro");
+	ASSERT_EQ(1ULL, knv_attr(_metadata, "boardro", "read_only"));
+	ASSERT_ERRNO(EROFS, knv_open("boardro", O_RDWR));
+	ASSERT_ERRNO(EROFS, knv_open("boardro", O_WRONLY));
+	r = OPEN("boardro", O_RDONLY);
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(KNVRAM_INFO_READ_ONLY, in.flags);
+	ASSERT_EQ(0ULL, in.dirty_bytes);
+	gen = in.generation;
+	syncs = knv_attr(_metadata, "boardro", "sync_count");
+	/* A sync (root may sync from a reader) writes nothing. */
+	ASSERT_EQ(0, fsync(r));
+	ASSERT_EQ(0, ioctl(r, KNVRAMIOC_SYNC));
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(gen, in.generation);
+	ASSERT_EQ(syncs, knv_attr(_metadata, "boardro", "sync_count"));
+	ASSERT_EQ(0ULL, knv_attr(_metadata, "boardro", "sync_bytes"));
+	close(r);
+}
+
+TEST_F(knvram, not_read_only)
+{
+	int w = OPEN(self->name, O_RDWR);
+	struct knvram_info in;
+
+	ASSERT_EQ(0ULL, knv_attr(_metadata, self->name, "read_only"));
+	ASSERT_EQ(0, info(w, &in));
+	ASSERT_EQ(0U, in.flags & KNVRAM_INFO_READ_ONLY);
+	close(w);
+}
+
 TEST_HARNESS_MAIN
