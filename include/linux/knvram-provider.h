@@ -85,6 +85,7 @@ struct knvram_backend_config {
  * @autot:  Default of automatic transactions for new handles.
  * @read_only: Write-protected: never opened for writing, never written to
  *          the media (not even formatted when blank).
+ * @kernel_only: No /dev/knvram/<name>: only knvram_open() reaches it.
  */
 struct knvram_partition_info {
 	const char *name;
@@ -92,6 +93,7 @@ struct knvram_partition_info {
 	u64 size;
 	bool autot;
 	bool read_only;
+	bool kernel_only;
 };
 
 struct knvram_backend *

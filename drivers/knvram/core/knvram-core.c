@@ -99,6 +99,7 @@ int knvram_sync_part(struct knvram_partition *part, bool nonblock)
 	mutex_unlock(&part->sync_mutex);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_sync_part);
 
 /**
  * knvram_dirty_bytes() - committed bytes the newest bank lacks
@@ -625,6 +626,8 @@ knvram_partition_alloc(struct knvram_backend *be,
 	part->size = info->size;
 	part->autot = info->autot;
 	part->read_only = info->read_only;
+	part->kernel_only = info->kernel_only ||
+			    !IS_ENABLED(CONFIG_KNVRAM_DEV);
 	strscpy(part->name, info->name);
 	mutex_init(&part->lock);
 	mutex_init(&part->sync_mutex);
@@ -678,10 +681,14 @@ int knvram_partition_add(struct knvram_partition *part, u64 offset,
 	if (ret)
 		return ret;
 
-	minor = ida_alloc_max(&knvram_minors, KNVRAM_MINORS - 1, GFP_KERNEL);
-	if (minor < 0)
-		return minor;
-	part->dev.devt = MKDEV(MAJOR(knvram_devt), minor);
+	/* No device number, no /dev node: the device is in sysfs only. */
+	if (!part->kernel_only) {
+		minor = ida_alloc_max(&knvram_minors, KNVRAM_MINORS - 1,
+				      GFP_KERNEL);
+		if (minor < 0)
+			return minor;
+		part->dev.devt = MKDEV(MAJOR(knvram_devt), minor);
+	}
 
 	ret = fresh ? knvram_format(part) : knvram_media_load(part);
 	if (ret)
@@ -875,6 +882,8 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 		info.autot = of_property_read_bool(child,
 						   "linux,auto-transactions");
 		info.read_only = of_property_read_bool(child, "read-only");
+		info.kernel_only = of_property_read_bool(child,
+							 "linux,kernel-only");
 		part = knvram_partition_create(be, &info);
 		if (IS_ERR(part))
 			dev_err(be->dev, "%pOF: partition '%s' not created: %pe\n",
@@ -1061,9 +1070,12 @@ static int __init knvram_init(void)
 	knvram_wq = alloc_workqueue("knvram", 0, 0);
 	if (!knvram_wq)
 		return -ENOMEM;
-	ret = alloc_chrdev_region(&knvram_devt, 0, KNVRAM_MINORS, "knvram");
-	if (ret)
-		goto err_wq;
+	if (IS_ENABLED(CONFIG_KNVRAM_DEV)) {
+		ret = alloc_chrdev_region(&knvram_devt, 0, KNVRAM_MINORS,
+					  "knvram");
+		if (ret)
+			goto err_wq;
+	}
 	ret = class_register(&knvram_class);
 	if (ret)
 		goto err_chrdev;
@@ -1075,7 +1087,8 @@ static int __init knvram_init(void)
 err_class:
 	class_unregister(&knvram_class);
 err_chrdev:
-	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+	if (IS_ENABLED(CONFIG_KNVRAM_DEV))
+		unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
 err_wq:
 	destroy_workqueue(knvram_wq);
 	return ret;
@@ -1086,7 +1099,8 @@ static void __exit knvram_exit(void)
 	knvram_configfs_exit();
 	knvram_emergency_exit();
 	class_unregister(&knvram_class);
-	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+	if (IS_ENABLED(CONFIG_KNVRAM_DEV))
+		unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
 	/* Transactions waiting for a grace period, then for the worker. */
 	rcu_barrier();
 	destroy_workqueue(knvram_wq);

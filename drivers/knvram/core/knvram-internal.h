@@ -54,6 +54,7 @@
 #define KNVRAM_LABEL_ENTRIES	63
 #define KNVRAM_LABEL_AUTOT	BIT(0)
 #define KNVRAM_LABEL_ENABLED	BIT(1)
+#define KNVRAM_LABEL_KERNEL_ONLY	BIT(2)
 /* knvram_label_entry.offset: let the core place the partition. */
 #define KNVRAM_OFFSET_AUTO	U64_MAX
 
@@ -84,7 +85,7 @@ struct config_item;
  * @gid:    Group of /dev/knvram/<name> (initial user namespace).
  * @mode:   Permission bits of /dev/knvram/<name>.
  * @flags:  %KNVRAM_LABEL_AUTOT (default autot), %KNVRAM_LABEL_ENABLED
- *          (created at boot).
+ *          (created at boot), %KNVRAM_LABEL_KERNEL_ONLY (no /dev node).
  * @err:    Not on the media: why an enabled entry is not live.
  */
 struct knvram_label_entry {
@@ -258,6 +259,7 @@ struct knvram_snap {
  * @dead:         Removed: every call fails with -ENODEV.
  * @autot:        Default autot of new handles.
  * @read_only:    Write-protected: no writer, no write to the media.
+ * @kernel_only:  No character device: knvram_open() only.
  * @runtime:      Created through configfs; recorded in the backend's label.
  * @uid:          Owner of the device node.
  * @gid:          Group of the device node.
@@ -326,6 +328,7 @@ struct knvram_partition {
 	bool dead;
 	bool autot;
 	bool read_only;
+	bool kernel_only;
 	bool runtime;
 	kuid_t uid;
 	kgid_t gid;
@@ -463,8 +466,23 @@ u64 knvram_media_label_size(const struct knvram_backend *be);
 /* sysfs */
 extern const struct attribute_group *knvram_groups[];
 
-/* char device */
+/*
+ * char device: knvram_cdev_add() adds the partition's device, with its
+ * /dev node if it has a device number (dev.devt).
+ */
+#if IS_ENABLED(CONFIG_KNVRAM_DEV)
 int knvram_cdev_add(struct knvram_partition *part);
 void knvram_cdev_del(struct knvram_partition *part);
+#else
+static inline int knvram_cdev_add(struct knvram_partition *part)
+{
+	return device_add(&part->dev);
+}
+
+static inline void knvram_cdev_del(struct knvram_partition *part)
+{
+	device_del(&part->dev);
+}
+#endif
 
 #endif /* _KNVRAM_INTERNAL_H */

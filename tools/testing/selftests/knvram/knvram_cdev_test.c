@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "knvram_helpers.h"
 
@@ -1127,6 +1128,21 @@ TEST_F(knvram, not_read_only)
 	ASSERT_EQ(0, info(w, &in));
 	ASSERT_EQ(0U, in.flags & KNVRAM_INFO_READ_ONLY);
 	close(w);
+}
+
+/* "boardkern", a fixed partition with linux,kernel-only: sysfs, no node. */
+TEST(kernel_only_partition)
+{
+	struct stat st;
+
+	if (access(KNV_CLASS_DIR "boardkern", F_OK))
+		SKIP(return, "no " KNV_CLASS_DIR "boardkern");
+	ASSERT_EQ(0x10000ULL, knv_attr(_metadata, "boardkern", "size"));
+	ASSERT_ERRNO(ENOENT, stat(KNV_DEV_DIR "boardkern", &st));
+	ASSERT_ERRNO(ENOENT, stat(KNV_CLASS_DIR "boardkern/dev", &st));
+	/* The other partitions keep their device number and node. */
+	if (knv_present("boardro"))
+		ASSERT_EQ(0, stat(KNV_CLASS_DIR "boardro/dev", &st));
 }
 
 TEST_HARNESS_MAIN
