@@ -9,17 +9,22 @@ ifneq ($(KERNELRELEASE),)
 # Out-of-tree build: enable everything as modules. In-tree builds use
 # drivers/knvram/Kconfig instead (see Kconfig in this directory).
 CONFIG_KNVRAM ?= m
+CONFIG_KNVRAM_DEV ?= y
 CONFIG_KNVRAM_SIM ?= m
 CONFIG_KNVRAM_MMIO ?= m
 CONFIG_KNVRAM_UBI ?= m
 CONFIG_KNVRAM_NVMEM ?= m
 CONFIG_KNVRAM_NVMEM_SIM ?= m
 CONFIG_KNVRAM_KUNIT_TEST ?= m
-export CONFIG_KNVRAM CONFIG_KNVRAM_SIM CONFIG_KNVRAM_MMIO CONFIG_KNVRAM_UBI \
-	CONFIG_KNVRAM_NVMEM CONFIG_KNVRAM_NVMEM_SIM CONFIG_KNVRAM_KUNIT_TEST
+export CONFIG_KNVRAM CONFIG_KNVRAM_DEV CONFIG_KNVRAM_SIM CONFIG_KNVRAM_MMIO \
+	CONFIG_KNVRAM_UBI CONFIG_KNVRAM_NVMEM CONFIG_KNVRAM_NVMEM_SIM \
+	CONFIG_KNVRAM_KUNIT_TEST
 
 # autoconf.h of the target kernel knows nothing of our options.
 subdir-ccflags-y += -I$(src)/include -DCONFIG_KNVRAM_MODULE=1
+ifeq ($(CONFIG_KNVRAM_DEV),y)
+subdir-ccflags-y += -DCONFIG_KNVRAM_DEV=1
+endif
 
 obj-y += drivers/knvram/
 

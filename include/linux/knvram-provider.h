@@ -83,12 +83,17 @@ struct knvram_backend_config {
  *          knvram_partition_footprint()); a multiple of the block size.
  * @size:   Usable bytes; a non-zero multiple of the block size.
  * @autot:  Default of automatic transactions for new handles.
+ * @read_only: Write-protected: never opened for writing, never written to
+ *          the media (not even formatted when blank).
+ * @kernel_only: No /dev/knvram/<name>: only knvram_open() reaches it.
  */
 struct knvram_partition_info {
 	const char *name;
 	u64 offset;
 	u64 size;
 	bool autot;
+	bool read_only;
+	bool kernel_only;
 };
 
 struct knvram_backend *

@@ -34,6 +34,7 @@ int knvram_sync(struct knvram_handle *h);
 int knvram_setautot(struct knvram_handle *h, bool on);
 bool knvram_getautot(struct knvram_handle *h);
 u64 knvram_size(struct knvram_handle *h);
+int knvram_get_info(struct knvram_handle *h, struct knvram_info *info);
 int knvram_emergency_sync(void);
 void knvram_emergency_end(void);
 
@@ -94,6 +95,12 @@ static inline bool knvram_getautot(struct knvram_handle *h)
 static inline u64 knvram_size(struct knvram_handle *h)
 {
 	return 0;
+}
+
+static inline int knvram_get_info(struct knvram_handle *h,
+				  struct knvram_info *info)
+{
+	return -EOPNOTSUPP;
 }
 
 static inline int knvram_emergency_sync(void)

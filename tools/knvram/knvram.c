@@ -111,7 +111,7 @@ static int parse_num(const char *s, __u64 *v)
 
 static int valid_name(const char *name)
 {
-	return *name && strlen(name) < KNVRAM_NAME_MAX && !strchr(name, '/') &&
+	return *name && strlen(name) <= KNVRAM_NAME_MAX && !strchr(name, '/') &&
 	       strcmp(name, ".") && strcmp(name, "..");
 }
 
@@ -474,8 +474,8 @@ static int cmd_info(int argc, char **argv)
 		return 0;
 	}
 	close(fd);
-	info.name[KNVRAM_NAME_MAX - 1] = '\0';
-	info.backend[KNVRAM_NAME_MAX - 1] = '\0';
+	info.name[KNVRAM_INFO_NAME_LEN - 1] = '\0';
+	info.backend[KNVRAM_INFO_NAME_LEN - 1] = '\0';
 	printf("name: %s\n", info.name);
 	printf("backend: %s\n", info.backend);
 	printf("size: %llu\n", info.part_size);

@@ -9,6 +9,7 @@
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <linux/uaccess.h>
 
 #include "../core/knvram-internal.h"
@@ -70,6 +71,43 @@ static int knvram_cdev_fsync(struct file *file, loff_t start, loff_t end,
 	return knvram_sync(file->private_data);
 }
 
+/*
+ * KNVRAMIOC_INFO: the caller says in @size how long its struct is; it
+ * gets min(that, ours) bytes and, in @size, how many.
+ */
+static long knvram_cdev_info(struct knvram_handle *h,
+			     struct knvram_info __user *uinfo)
+{
+	struct knvram_info info;
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, &uinfo->size))
+		return -EFAULT;
+	if (usize < KNVRAM_INFO_SIZE_VER0)
+		return -EINVAL;
+	ret = knvram_get_info(h, &info);
+	if (ret)
+		return ret;
+	info.size = min_t(u32, usize, sizeof(info));
+	if (copy_to_user(uinfo, &info, info.size))
+		return -EFAULT;
+	return 0;
+}
+
+/* Type, number and direction: any struct size the caller was built with. */
+static bool knvram_cdev_is_info(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == _IOC_TYPE(KNVRAMIOC_INFO) &&
+	       _IOC_NR(cmd) == _IOC_NR(KNVRAMIOC_INFO) &&
+	       _IOC_DIR(cmd) == _IOC_DIR(KNVRAMIOC_INFO);
+}
+
+static __poll_t knvram_cdev_poll(struct file *file, poll_table *wait)
+{
+	return knvram_poll(file->private_data, file, wait);
+}
+
 static long knvram_cdev_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -80,6 +118,9 @@ static long knvram_cdev_ioctl(struct file *file, unsigned int cmd,
 	ret = knvram_handle_check(h);
 	if (ret)
 		return ret;
+
+	if (knvram_cdev_is_info(cmd))
+		return knvram_cdev_info(h, (struct knvram_info __user *)arg);
 
 	switch (cmd) {
 	case KNVRAMIOC_SYNC:
@@ -111,6 +152,7 @@ static const struct file_operations knvram_cdev_fops = {
 	.write_iter = knvram_cdev_write_iter,
 	.llseek = knvram_cdev_llseek,
 	.fsync = knvram_cdev_fsync,
+	.poll = knvram_cdev_poll,
 	.unlocked_ioctl = knvram_cdev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

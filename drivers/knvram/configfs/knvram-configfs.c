@@ -5,7 +5,7 @@
  *   /sys/kernel/config/knvram/<backend>/     one group per backend
  *       block_size, space, layout           (read-only)
  *       <name>/                             mkdir: a partition
- *           size, offset, autot,            (read-write until the
+ *           size, offset, autot, dev,       (read-write until the
  *           uid, gid, mode                   partition is on the media)
  *           enable                          1: create /dev/knvram/<name>
  *           state, footprint                (read-only)
@@ -292,6 +292,37 @@ static ssize_t knvram_cfs_autot_store(struct config_item *item,
 	return count;
 }
 
+/* dev: 1 (the default) for a /dev node, 0 for knvram_open() only. */
+static ssize_t knvram_cfs_dev_show(struct config_item *item, char *page)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+
+	guard(mutex)(&knvram_lock);
+	return sysfs_emit(page, "%d\n",
+			  !(p->e.flags & KNVRAM_LABEL_KERNEL_ONLY));
+}
+
+static ssize_t knvram_cfs_dev_store(struct config_item *item,
+				    const char *page, size_t count)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(page, &on);
+	if (ret)
+		return ret;
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	if (on)
+		p->e.flags &= ~KNVRAM_LABEL_KERNEL_ONLY;
+	else
+		p->e.flags |= KNVRAM_LABEL_KERNEL_ONLY;
+	return count;
+}
+
 /* uid and gid: decimal, valid in the initial user namespace. */
 static ssize_t knvram_cfs_id_show(struct config_item *item, char *page,
 				  bool gid)
@@ -478,6 +509,7 @@ static ssize_t knvram_cfs_footprint_show(struct config_item *item, char *page)
 CONFIGFS_ATTR(knvram_cfs_, size);
 CONFIGFS_ATTR(knvram_cfs_, offset);
 CONFIGFS_ATTR(knvram_cfs_, autot);
+CONFIGFS_ATTR(knvram_cfs_, dev);
 CONFIGFS_ATTR(knvram_cfs_, uid);
 CONFIGFS_ATTR(knvram_cfs_, gid);
 CONFIGFS_ATTR(knvram_cfs_, mode);
@@ -489,6 +521,7 @@ static struct configfs_attribute *knvram_cfs_part_attrs[] = {
 	&knvram_cfs_attr_size,
 	&knvram_cfs_attr_offset,
 	&knvram_cfs_attr_autot,
+	&knvram_cfs_attr_dev,
 	&knvram_cfs_attr_uid,
 	&knvram_cfs_attr_gid,
 	&knvram_cfs_attr_mode,

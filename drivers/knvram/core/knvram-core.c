@@ -99,6 +99,7 @@ int knvram_sync_part(struct knvram_partition *part, bool nonblock)
 	mutex_unlock(&part->sync_mutex);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_sync_part);
 
 /**
  * knvram_dirty_bytes() - committed bytes the newest bank lacks
@@ -126,6 +127,15 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_dirty_bytes);
 /* ------------------------------------------------------------------ */
 /* Handles */
 
+/*
+ * The commit sequence of @part: the latch sequence, which only a commit
+ * changes (knvram_commit()'s flip adds %KNVRAM_SEQ_ONE).
+ */
+static long knvram_commit_seq(struct knvram_partition *part)
+{
+	return atomic_long_read(&part->state) >> KNVRAM_SEQ_SHIFT;
+}
+
 /* -ENODEV once the partition behind @h is removed. */
 int knvram_handle_check(struct knvram_handle *h)
 {
@@ -138,6 +148,8 @@ static int knvram_attach_locked(struct knvram_partition *part,
 	lockdep_assert_held(&part->lock);
 	if (part->dead)
 		return -ENODEV;
+	if ((h->flags & KNVRAM_WRITE) && part->read_only)
+		return -EROFS;
 	if ((h->flags & KNVRAM_WRITE) && part->writer)
 		return -EBUSY;
 	if (!try_module_get(part->be->owner))
@@ -145,9 +157,10 @@ static int knvram_attach_locked(struct knvram_partition *part,
 	h->owner = part->be->owner;
 	h->part = part;
 	h->autot = READ_ONCE(part->autot);
+	atomic_long_set(&h->seen, knvram_commit_seq(part));
 	get_device(&part->dev);
 	if (h->flags & KNVRAM_WRITE)
-		part->writer = h;
+		WRITE_ONCE(part->writer, h);
 	part->nhandles++;
 	return 0;
 }
@@ -207,8 +220,9 @@ struct knvram_handle *knvram_open_partition(struct knvram_partition *part,
  *         %KNVRAM_NONBLOCK, %KNVRAM_SYNC.
  *
  * Context: Process context; sleeps.
- * Return: A handle, or ERR_PTR(): -ENOENT if no such partition, -EBUSY if
- * opening for writing and the partition has a writer, -ENODEV if it is
+ * Return: A handle, or ERR_PTR(): -ENOENT if no such partition, -EROFS if
+ * opening a read-only partition for writing, -EBUSY if opening for
+ * writing and the partition has a writer, -ENODEV if it is
  * being removed, -EINVAL for unknown flags, -ENOMEM.
  */
 struct knvram_handle *knvram_open(const char *name, unsigned int flags)
@@ -276,7 +290,7 @@ void knvram_close(struct knvram_handle *h)
 				knvram_txn_drop(part);
 				atomic64_inc(&part->stats.abort_count);
 			}
-			part->writer = NULL;
+			WRITE_ONCE(part->writer, NULL);
 		}
 		part->nhandles--;
 	}
@@ -396,6 +410,99 @@ u64 knvram_size(struct knvram_handle *h)
 	return h->part->size;
 }
 EXPORT_SYMBOL_NS_GPL(knvram_size, KNVRAM);
+
+/* Grow the struct only at its end, and add KNVRAM_INFO_SIZE_VER1. */
+static_assert(sizeof(struct knvram_info) == KNVRAM_INFO_SIZE_VER0);
+
+/**
+ * knvram_get_info() - the state of a partition and of a handle
+ * @h:    Handle.
+ * @info: Filled: every field of struct knvram_info, @info->size set to
+ *        sizeof(*info), the reserved fields zero.
+ *
+ * Also marks the handle as having seen the partition's commits up to now:
+ * poll() on it reports EPOLLPRI again only after a later commit.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: 0, -ENODEV if the partition was removed, -EAGAIN if the handle
+ * is non-blocking and another call on it is running.
+ */
+int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
+{
+	struct knvram_partition *part = h->part;
+	long seq;
+
+	CLASS(knvram_call, hl)(h, false);
+	if (IS_ERR(hl))
+		return PTR_ERR(hl);
+
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	/* Before the commit count: a commit after it shows up in poll(). */
+	seq = knvram_commit_seq(part);
+	atomic_long_set(&h->seen, seq);
+	if (READ_ONCE(part->writer))
+		info->flags |= KNVRAM_INFO_WRITER;
+	if (h->in_txn)
+		info->flags |= KNVRAM_INFO_TXN;
+	if (READ_ONCE(h->autot))
+		info->flags |= KNVRAM_INFO_AUTOT;
+	if (knvram_frozen(part))
+		info->flags |= KNVRAM_INFO_FROZEN;
+	if (part->read_only)
+		info->flags |= KNVRAM_INFO_READ_ONLY;
+	info->part_size = part->size;
+	info->block_size = part->bs;
+	info->generation = READ_ONCE(part->gen);
+	info->dirty_bytes = knvram_dirty_bytes(part);
+	info->commits = atomic64_read(&part->stats.commit_count);
+	strscpy(info->name, part->name);
+	strscpy(info->backend, part->backend_name);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(knvram_get_info, KNVRAM);
+
+/*
+ * poll() of a handle: EPOLLIN | EPOLLRDNORM always (a read never waits),
+ * EPOLLOUT | EPOLLWRNORM for the writer, EPOLLPRI once the partition has
+ * a commit newer than the handle last saw, EPOLLERR | EPOLLHUP once it is
+ * removed.
+ */
+__poll_t knvram_poll(struct knvram_handle *h, struct file *file,
+		     poll_table *wait)
+{
+	struct knvram_partition *part = h->part;
+	__poll_t mask = EPOLLIN | EPOLLRDNORM;
+
+	poll_wait(file, &part->poll_wq, wait);
+	/*
+	 * Queued before reading the sequence and @dead: pairs with the
+	 * barrier of wq_has_sleeper() in knvram_poll_wake(), which comes
+	 * after the commit's flip (or the store to @dead). Either we see the
+	 * new sequence or the waker sees us queued.
+	 */
+	smp_mb();
+	if (READ_ONCE(part->dead))
+		return EPOLLERR | EPOLLHUP;
+	if (h->flags & KNVRAM_WRITE)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (knvram_commit_seq(part) != atomic_long_read(&h->seen))
+		mask |= EPOLLPRI;
+	return mask;
+}
+
+/*
+ * Wake the handles polling @part, if any. Called by the checksum worker
+ * that every commit queues, after the commit's flip, so that the commit
+ * path itself pays nothing; and by removal.
+ */
+void knvram_poll_wake(struct knvram_partition *part)
+{
+	/* Full barrier, then the list: see knvram_poll(). */
+	if (wq_has_sleeper(&part->poll_wq))
+		wake_up_interruptible_poll(&part->poll_wq,
+					   EPOLLPRI | EPOLLIN | EPOLLRDNORM);
+}
 
 /* ------------------------------------------------------------------ */
 /* Partitions */
@@ -528,9 +635,13 @@ knvram_partition_alloc(struct knvram_backend *be,
 	part->bs = be->block_size;
 	part->size = info->size;
 	part->autot = info->autot;
+	part->read_only = info->read_only;
+	part->kernel_only = info->kernel_only ||
+			    !IS_ENABLED(CONFIG_KNVRAM_DEV);
 	strscpy(part->name, info->name);
 	mutex_init(&part->lock);
 	mutex_init(&part->sync_mutex);
+	init_waitqueue_head(&part->poll_wq);
 	INIT_WORK(&part->sync_work, knvram_close_sync_work);
 	knvram_io_init(part);
 	device_initialize(&part->dev);
@@ -580,10 +691,14 @@ int knvram_partition_add(struct knvram_partition *part, u64 offset,
 	if (ret)
 		return ret;
 
-	minor = ida_alloc_max(&knvram_minors, KNVRAM_MINORS - 1, GFP_KERNEL);
-	if (minor < 0)
-		return minor;
-	part->dev.devt = MKDEV(MAJOR(knvram_devt), minor);
+	/* No device number, no /dev node: the device is in sysfs only. */
+	if (!part->kernel_only) {
+		minor = ida_alloc_max(&knvram_minors, KNVRAM_MINORS - 1,
+				      GFP_KERNEL);
+		if (minor < 0)
+			return minor;
+		part->dev.devt = MKDEV(MAJOR(knvram_devt), minor);
+	}
 
 	ret = fresh ? knvram_format(part) : knvram_media_load(part);
 	if (ret)
@@ -673,6 +788,7 @@ static void knvram_partition_unlink(struct knvram_partition *part,
 
 	scoped_guard(mutex, &part->lock)
 		WRITE_ONCE(part->dead, true);
+	knvram_poll_wake(part);
 
 	/* Nothing committed is lost: write it before the backend goes. */
 	scoped_guard(mutex, &part->sync_mutex) {
@@ -775,6 +891,9 @@ static void knvram_add_of_partitions(struct knvram_backend *be)
 		}
 		info.autot = of_property_read_bool(child,
 						   "linux,auto-transactions");
+		info.read_only = of_property_read_bool(child, "read-only");
+		info.kernel_only = of_property_read_bool(child,
+							 "linux,kernel-only");
 		part = knvram_partition_create(be, &info);
 		if (IS_ERR(part))
 			dev_err(be->dev, "%pOF: partition '%s' not created: %pe\n",
@@ -961,9 +1080,12 @@ static int __init knvram_init(void)
 	knvram_wq = alloc_workqueue("knvram", 0, 0);
 	if (!knvram_wq)
 		return -ENOMEM;
-	ret = alloc_chrdev_region(&knvram_devt, 0, KNVRAM_MINORS, "knvram");
-	if (ret)
-		goto err_wq;
+	if (IS_ENABLED(CONFIG_KNVRAM_DEV)) {
+		ret = alloc_chrdev_region(&knvram_devt, 0, KNVRAM_MINORS,
+					  "knvram");
+		if (ret)
+			goto err_wq;
+	}
 	ret = class_register(&knvram_class);
 	if (ret)
 		goto err_chrdev;
@@ -975,7 +1097,8 @@ static int __init knvram_init(void)
 err_class:
 	class_unregister(&knvram_class);
 err_chrdev:
-	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+	if (IS_ENABLED(CONFIG_KNVRAM_DEV))
+		unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
 err_wq:
 	destroy_workqueue(knvram_wq);
 	return ret;
@@ -986,7 +1109,8 @@ static void __exit knvram_exit(void)
 	knvram_configfs_exit();
 	knvram_emergency_exit();
 	class_unregister(&knvram_class);
-	unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
+	if (IS_ENABLED(CONFIG_KNVRAM_DEV))
+		unregister_chrdev_region(knvram_devt, KNVRAM_MINORS);
 	/* Transactions waiting for a grace period, then for the worker. */
 	rcu_barrier();
 	destroy_workqueue(knvram_wq);

@@ -37,13 +37,13 @@
 #include <linux/knvram-provider.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
-#define KNVRAM_NAME_MAX		32
 #define KNVRAM_DEFAULT_BLOCK	4096
 #define KNVRAM_MIN_BLOCK	64
 #define KNVRAM_MAX_BLOCK	65536
@@ -54,6 +54,7 @@
 #define KNVRAM_LABEL_ENTRIES	63
 #define KNVRAM_LABEL_AUTOT	BIT(0)
 #define KNVRAM_LABEL_ENABLED	BIT(1)
+#define KNVRAM_LABEL_KERNEL_ONLY	BIT(2)
 /* knvram_label_entry.offset: let the core place the partition. */
 #define KNVRAM_OFFSET_AUTO	U64_MAX
 
@@ -84,7 +85,7 @@ struct config_item;
  * @gid:    Group of /dev/knvram/<name> (initial user namespace).
  * @mode:   Permission bits of /dev/knvram/<name>.
  * @flags:  %KNVRAM_LABEL_AUTOT (default autot), %KNVRAM_LABEL_ENABLED
- *          (created at boot).
+ *          (created at boot), %KNVRAM_LABEL_KERNEL_ONLY (no /dev node).
  * @err:    Not on the media: why an enabled entry is not live.
  */
 struct knvram_label_entry {
@@ -264,6 +265,8 @@ struct knvram_snap {
  * @nhandles:     Open handles.
  * @dead:         Removed: every call fails with -ENODEV.
  * @autot:        Default autot of new handles.
+ * @read_only:    Write-protected: no writer, no write to the media.
+ * @kernel_only:  No character device: knvram_open() only.
  * @runtime:      Created through configfs; recorded in the backend's label.
  * @uid:          Owner of the device node.
  * @gid:          Group of the device node.
@@ -272,6 +275,8 @@ struct knvram_snap {
  * @be_node:      Entry in the backend's list of partitions.
  * @all_node:     Entry in the RCU list the emergency sync walks.
  * @stats:        Statistics.
+ * @poll_wq:      Handles waiting in poll() for a commit; woken by
+ *                @crc_work, which every commit queues, and by removal.
  */
 struct knvram_partition {
 	struct device dev;
@@ -332,6 +337,8 @@ struct knvram_partition {
 	unsigned int nhandles;
 	bool dead;
 	bool autot;
+	bool read_only;
+	bool kernel_only;
 	bool runtime;
 	kuid_t uid;
 	kgid_t gid;
@@ -340,6 +347,7 @@ struct knvram_partition {
 	struct list_head be_node;
 	struct list_head all_node;
 	struct knvram_stats stats;
+	wait_queue_head_t poll_wq;
 };
 
 #define to_knvram_partition(d) container_of(d, struct knvram_partition, dev)
@@ -353,6 +361,9 @@ struct knvram_partition {
  * @lock:    Serialises the calls made on this handle.
  * @in_txn:  A transaction is open (its blocks are in the partition's @txn).
  * @pin:     The configfs item this handle pins, or NULL.
+ * @seen:    The commit sequence (@state >> %KNVRAM_SEQ_SHIFT) this handle
+ *           last reported, at open or by knvram_get_info(): poll() reports
+ *           EPOLLPRI while the partition's differs.
  */
 struct knvram_handle {
 	struct knvram_partition *part;
@@ -363,6 +374,7 @@ struct knvram_handle {
 	struct mutex lock;
 	bool in_txn;
 	struct config_item *pin;
+	atomic_long_t seen;
 };
 
 /* core */
@@ -379,6 +391,9 @@ int knvram_handle_check(struct knvram_handle *h);
 int knvram_sync_part(struct knvram_partition *part, bool nonblock);
 struct knvram_handle *knvram_call_begin(struct knvram_handle *h, bool write);
 void knvram_call_end(struct knvram_handle *h);
+__poll_t knvram_poll(struct knvram_handle *h, struct file *file,
+		     poll_table *wait);
+void knvram_poll_wake(struct knvram_partition *part);
 DEFINE_CLASS(knvram_call, struct knvram_handle *, knvram_call_end(_T),
 	     knvram_call_begin(h, write), struct knvram_handle *h, bool write)
 
@@ -462,8 +477,23 @@ u64 knvram_media_label_size(const struct knvram_backend *be);
 /* sysfs */
 extern const struct attribute_group *knvram_groups[];
 
-/* char device */
+/*
+ * char device: knvram_cdev_add() adds the partition's device, with its
+ * /dev node if it has a device number (dev.devt).
+ */
+#if IS_ENABLED(CONFIG_KNVRAM_DEV)
 int knvram_cdev_add(struct knvram_partition *part);
 void knvram_cdev_del(struct knvram_partition *part);
+#else
+static inline int knvram_cdev_add(struct knvram_partition *part)
+{
+	return device_add(&part->dev);
+}
+
+static inline void knvram_cdev_del(struct knvram_partition *part)
+{
+	device_del(&part->dev);
+}
+#endif
 
 #endif /* _KNVRAM_INTERNAL_H */

@@ -270,6 +270,8 @@ static void knvram_crc_work(struct work_struct *work)
 		cond_resched();
 	}
 	knvram_pool_trim(part);
+	/* After the commit that queued us: poll() sees its sequence. */
+	knvram_poll_wake(part);
 }
 
 /**

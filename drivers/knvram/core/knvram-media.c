@@ -463,6 +463,9 @@ int knvram_media_sync(struct knvram_partition *part)
 	int ret;
 
 	lockdep_assert_held(&part->sync_mutex);
+	/* Never written; nothing is ever committed to it either. */
+	if (part->read_only)
+		return 0;
 restart:
 	/* Only a sync, or an emergency sync that we wait for, changes it. */
 	gen = READ_ONCE(part->gen);
@@ -548,7 +551,7 @@ int knvram_media_emergency(struct knvram_partition *part, long state)
 	bool incr;
 	int ret = 0;
 
-	if (!knvram_needs_sync(part, map))
+	if (part->read_only || !knvram_needs_sync(part, map))
 		return 0;
 	n = bitmap_weight(part->dirty[bank], part->nblocks);
 	incr = knvram_tcrc_incremental(part, n);
@@ -791,6 +794,13 @@ int knvram_media_load(struct knvram_partition *part)
 			 part->name, i, ERR_PTR(ret[i]));
 	}
 
+	if (blank[0] && blank[1] && part->read_only) {
+		/* Read as zeroes; formatted once it is no longer read-only. */
+		dev_info(dev, "%s: blank media, read-only: not formatted\n",
+			 part->name);
+		knvram_zero_blocks(part);
+		return 0;
+	}
 	if (blank[0] && blank[1]) {
 		dev_info(dev, "%s: blank media, formatting\n", part->name);
 		return knvram_format(part);

@@ -142,6 +142,7 @@ knvram_runtime_alloc(struct knvram_backend *be,
 		.name = e->name,
 		.size = e->size,
 		.autot = e->flags & KNVRAM_LABEL_AUTOT,
+		.kernel_only = e->flags & KNVRAM_LABEL_KERNEL_ONLY,
 	};
 	struct knvram_partition *part;
 

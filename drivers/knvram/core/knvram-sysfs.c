@@ -55,6 +55,13 @@ static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(backend);
 
+static ssize_t read_only_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_knvram_partition(dev)->read_only);
+}
+static DEVICE_ATTR_RO(read_only);
+
 /* The statistics: one show function, the field found by offset. */
 struct knvram_stat_attr {
 	struct device_attribute attr;
@@ -97,6 +104,7 @@ static struct attribute *knvram_attrs[] = {
 	&dev_attr_autot.attr,
 	&dev_attr_dirty.attr,
 	&dev_attr_backend.attr,
+	&dev_attr_read_only.attr,
 	&knvram_stat_sync_count.attr.attr,
 	&knvram_stat_sync_bytes.attr.attr,
 	&knvram_stat_sync_last_ns.attr.attr,

@@ -459,6 +459,54 @@ static void kt_open_rules(struct kunit *test)
 	kt_close(test, w);
 }
 
+/* A read-only partition: no writer, and not one write to the media. */
+static void kt_read_only(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_info info;
+	struct knvram_handle *r;
+	unsigned int writes;
+
+	KUNIT_EXPECT_FALSE(test, ctx->part->read_only);
+	kt_remove(ctx);
+	ctx->info.read_only = true;
+	writes = ctx->fake.writes;
+	kt_create(test, ctx);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE), -EROFS);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE |
+					  KNVRAM_NONBLOCK), -EROFS);
+	r = kt_open(test, KT_PART, 0);
+	KUNIT_ASSERT_EQ(test, knvram_get_info(r, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.flags, KNVRAM_INFO_READ_ONLY);
+	/* A sync (from a reader, as CAP_SYS_ADMIN) and the removal's. */
+	KUNIT_EXPECT_EQ(test, knvram_sync_part(ctx->part, false), 0);
+	kt_close(test, r);
+	kt_remove(ctx);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+}
+
+/* A kernel-only partition: no device number, knvram_open() works. */
+static void kt_kernel_only(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *h;
+	u8 in = 0x5a, out = 0;
+	loff_t pos = 0;
+
+	KUNIT_EXPECT_NE(test, ctx->part->dev.devt, 0);
+	kt_remove(ctx);
+	ctx->info.kernel_only = true;
+	kt_create(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->part->dev.devt, 0);
+	KUNIT_EXPECT_TRUE(test, device_is_registered(&ctx->part->dev));
+	h = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_pwrite(test, h, &in, 1, 7);
+	pos = 7;
+	KUNIT_EXPECT_EQ(test, knvram_read(h, &out, 1, &pos), 1);
+	KUNIT_EXPECT_EQ(test, out, in);
+	kt_close(test, h);
+}
+
 static void kt_reader_cannot_write(struct kunit *test)
 {
 	struct knvram_handle *r = kt_open(test, KT_PART, 0);
@@ -2269,6 +2317,8 @@ static struct kunit_case kt_handle_cases[] = {
 	KUNIT_CASE(kt_write_limits),
 	KUNIT_CASE(kt_write_plain),
 	KUNIT_CASE(kt_remove_open),
+	KUNIT_CASE(kt_read_only),
+	KUNIT_CASE(kt_kernel_only),
 	{}
 };
 

@@ -37,7 +37,10 @@
 #define KNVRAM_INFO_READ_ONLY	(1U << 4)	/* the partition is write-protected */
 #define KNVRAM_INFO_DAMAGED	(1U << 5)	/* salvaged content of damaged media */
 
+/* The longest partition name, in bytes, without its NUL. */
 #define KNVRAM_NAME_MAX		32
+/* Bytes of a name field of struct knvram_info: a name, its NUL, padding. */
+#define KNVRAM_INFO_NAME_LEN	48
 
 /**
  * struct knvram_info - what KNVRAMIOC_INFO reports of a partition
@@ -53,8 +56,10 @@
  * @generation: generation of the last sync that reached the backend.
  * @dirty_bytes: committed bytes not yet synced (whole blocks).
  * @commits: commits published since the partition was created or restored.
- * @name: the partition's name, NUL-terminated.
- * @backend: the backend's name, NUL-terminated.
+ * @name: the partition's name, NUL-terminated (at most
+ *	%KNVRAM_NAME_MAX bytes before the NUL).
+ * @backend: the backend's name, NUL-terminated; truncated to
+ *	%KNVRAM_INFO_NAME_LEN - 1 bytes if longer.
  * @reserved: zero.
  */
 struct knvram_info {
@@ -66,12 +71,12 @@ struct knvram_info {
 	__u64 generation;
 	__u64 dirty_bytes;
 	__u64 commits;
-	char name[KNVRAM_NAME_MAX];
-	char backend[KNVRAM_NAME_MAX];
+	char name[KNVRAM_INFO_NAME_LEN];
+	char backend[KNVRAM_INFO_NAME_LEN];
 	__u64 reserved[4];
 };
 
-#define KNVRAM_INFO_SIZE_VER0	144	/* sizeof the first published struct */
+#define KNVRAM_INFO_SIZE_VER0	176	/* sizeof the first published struct */
 
 /*
  * Read the state of the partition and of this handle into a struct

@@ -8,9 +8,11 @@
  * partitions=knvtest0:64K,knvtest1:1M,knvtest2:64K:autot); tests skip when
  * a partition is missing.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "knvram_helpers.h"
 
@@ -880,6 +882,267 @@ TEST_F_TIMEOUT(knvram, race_commits, 300)
 TEST_F_TIMEOUT(knvram, race_plain_writes, 300)
 {
 	race(_metadata, self->name, false);
+}
+
+/* KNVRAMIOC_INFO into @info, its @size set to sizeof: 0 or -errno. */
+static int info(int fd, struct knvram_info *info)
+{
+	memset(info, 0x5a, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl(fd, KNVRAMIOC_INFO, info) ? -errno : 0;
+}
+
+/* poll() @fd for @events, waiting @ms: the revents, 0 on timeout. */
+static short poll1(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n = poll(&p, 1, ms);
+
+	return n < 0 ? -1 : n ? p.revents : 0;
+}
+
+TEST_F(knvram, info_fields)
+{
+	int w = OPEN(self->name, O_RDWR), r = OPEN(self->name, O_RDONLY);
+	char path[PATH_MAX], be[64];
+	struct knvram_info in;
+	__u64 gen, commits;
+	unsigned int i;
+
+	ASSERT_EQ((size_t)KNVRAM_INFO_SIZE_VER0, sizeof(in));
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(sizeof(in), in.size);
+	ASSERT_EQ(self->size, in.part_size);
+	ASSERT_EQ((__u32)KNV_BLOCK, in.block_size);
+	ASSERT_STREQ(self->name, in.name);
+	knv_attr_path(path, sizeof(path), self->name, "backend");
+	ASSERT_EQ(0, knv_read_text(path, be, sizeof(be)));
+	ASSERT_STREQ(be, in.backend);
+	ASSERT_EQ(0U, in.reserved0);
+	for (i = 0; i < ARRAY_SIZE(in.reserved); i++)
+		ASSERT_EQ(0ULL, in.reserved[i]);
+	/* A reader, with a writer open elsewhere, autot off. */
+	ASSERT_EQ(KNVRAM_INFO_WRITER, in.flags);
+	ASSERT_EQ(knv_attr(_metadata, self->name, "commit_count"), in.commits);
+
+	/* A commit: counted, dirty until synced, then a new generation. */
+	knv_pat_write(_metadata, w, 0, 10, 3);
+	ASSERT_EQ(0, info(w, &in));
+	ASSERT_EQ(knv_attr(_metadata, self->name, "commit_count"), in.commits);
+	ASSERT_EQ(knv_attr(_metadata, self->name, "dirty"), in.dirty_bytes);
+	ASSERT_LE((__u64)KNV_BLOCK, in.dirty_bytes);
+	gen = in.generation;
+	commits = in.commits;
+	ASSERT_EQ(0, fsync(w));
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(0ULL, in.dirty_bytes);
+	ASSERT_LT(gen, in.generation);
+	ASSERT_EQ(commits, in.commits);
+
+	/* Per handle: transaction and autot; the writer flag is shared. */
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	ASSERT_EQ(0, setautot(w, 1));
+	ASSERT_EQ(0, info(w, &in));
+	ASSERT_EQ(KNVRAM_INFO_WRITER | KNVRAM_INFO_TXN | KNVRAM_INFO_AUTOT,
+		  in.flags);
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(KNVRAM_INFO_WRITER, in.flags);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TABORT));
+	close(w);
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(0U, in.flags);
+	close(r);
+}
+
+TEST_F(knvram, info_sizes)
+{
+	int r = OPEN(self->name, O_RDONLY);
+	struct knvram_info in;
+	unsigned char big[sizeof(in) + 64];
+	struct knvram_info *bp = (struct knvram_info *)big;
+	unsigned int i;
+
+	/* Older callers: too small fails, exactly VER0 is filled. */
+	memset(&in, 0x5a, sizeof(in));
+	in.size = KNVRAM_INFO_SIZE_VER0 - 1;
+	ASSERT_ERRNO(EINVAL, ioctl(r, KNVRAMIOC_INFO, &in));
+	in.size = 0;
+	ASSERT_ERRNO(EINVAL, ioctl(r, KNVRAMIOC_INFO, &in));
+	in.size = KNVRAM_INFO_SIZE_VER0;
+	ASSERT_EQ(0, ioctl(r, KNVRAMIOC_INFO, &in));
+	ASSERT_EQ((__u32)KNVRAM_INFO_SIZE_VER0, in.size);
+
+	/* A newer caller: we fill ours, say so, and leave the rest. */
+	memset(big, 0xa5, sizeof(big));
+	bp->size = sizeof(big);
+	ASSERT_EQ(0, ioctl(r, _IOC(_IOC_READ | _IOC_WRITE, KNVRAM_IOC_MAGIC,
+				   0x06, sizeof(big)), big));
+	ASSERT_EQ(sizeof(in), bp->size);
+	ASSERT_STREQ(self->name, bp->name);
+	for (i = sizeof(in); i < sizeof(big); i++)
+		ASSERT_EQ(0xa5, big[i]);
+	/* The size in the command does not matter, the one in the struct does. */
+	bp->size = sizeof(in);
+	ASSERT_EQ(0, ioctl(r, _IOC(_IOC_READ | _IOC_WRITE, KNVRAM_IOC_MAGIC,
+				   0x06, 8), big));
+	ASSERT_EQ(sizeof(in), bp->size);
+	/* Other directions of the number are unknown. */
+	ASSERT_ERRNO(ENOTTY, ioctl(r, _IOR(KNVRAM_IOC_MAGIC, 0x06,
+					   struct knvram_info), &in));
+	ASSERT_ERRNO(ENOTTY, ioctl(r, _IOW(KNVRAM_IOC_MAGIC, 0x06,
+					   struct knvram_info), &in));
+
+	/* Bad pointers. */
+	ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, NULL));
+	ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, (void *)1));
+	{
+		void *p = mmap(NULL, 2 * KNV_BLOCK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct knvram_info *edge;
+
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, munmap((char *)p + KNV_BLOCK, KNV_BLOCK));
+		/* The size is readable, the rest runs off the mapping. */
+		edge = (void *)((char *)p + KNV_BLOCK - 8);
+		edge->size = sizeof(in);
+		ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, edge));
+		munmap(p, KNV_BLOCK);
+	}
+	close(r);
+}
+
+TEST_F(knvram, poll_commits)
+{
+	int w = OPEN(self->name, O_RDWR), r = OPEN(self->name, O_RDONLY);
+	int r2 = OPEN(self->name, O_RDONLY);
+	struct knvram_info in;
+
+	/* Nothing new since open; reads never wait; the writer can write. */
+	ASSERT_EQ(POLLIN, poll1(r, POLLIN | POLLPRI, 0));
+	ASSERT_EQ(POLLIN | POLLOUT, poll1(w, POLLIN | POLLOUT | POLLPRI, 0));
+	ASSERT_EQ(0, poll1(r, POLLPRI, 0));
+
+	/* An open or aborted transaction is no commit. */
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_write(_metadata, w, 0, 10, 4);
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TABORT));
+	ASSERT_EQ(0, poll1(r, POLLPRI, 200));
+
+	/* A commit: every handle, the writer's too, until its INFO. */
+	knv_pat_write(_metadata, w, 0, 10, 5);
+	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 5000));
+	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 0));
+	ASSERT_EQ(POLLPRI, poll1(r2, POLLPRI, 5000));
+	ASSERT_EQ(POLLPRI, poll1(w, POLLPRI, 5000));
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(0, poll1(r, POLLPRI, 0));
+	ASSERT_EQ(POLLPRI, poll1(r2, POLLPRI, 0));
+	ASSERT_EQ(0, info(w, &in));
+	ASSERT_EQ(0, poll1(w, POLLPRI, 0));
+
+	/* A sync is no commit; a commit of a transaction is one. */
+	ASSERT_EQ(0, fsync(w));
+	ASSERT_EQ(0, poll1(r, POLLPRI, 200));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TBEGIN));
+	knv_pat_write(_metadata, w, 0, 10, 6);
+	ASSERT_EQ(0, poll1(r, POLLPRI, 200));
+	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
+	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 5000));
+	close(r2);
+	close(r);
+	close(w);
+}
+
+struct poll_waiter {
+	int fd;
+	short revents;
+	atomic_int waiting;
+};
+
+static void *poll_waiter(void *arg)
+{
+	struct poll_waiter *pw = arg;
+
+	atomic_store(&pw->waiting, 1);
+	pw->revents = poll1(pw->fd, POLLPRI, 10000);
+	return NULL;
+}
+
+/* A handle sleeping in poll() wakes up at another process's commit. */
+TEST_F(knvram, poll_wakes)
+{
+	int w = OPEN(self->name, O_RDWR), r = OPEN(self->name, O_RDONLY);
+	struct poll_waiter pw = { .fd = r };
+	struct timespec t0, t1;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, poll_waiter, &pw));
+	while (!atomic_load(&pw.waiting))
+		usleep(1000);
+	usleep(200 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	knv_pat_write(_metadata, w, 100, 10, 7);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_EQ(POLLPRI, pw.revents);
+	/* Woken, not timed out. */
+	ASSERT_GT(5, t1.tv_sec - t0.tv_sec);
+	close(r);
+	close(w);
+}
+
+/* "boardro", a read-only fixed partition of the board's devicetree. */
+TEST(read_only_partition)
+{
+	struct knvram_info in;
+	__u64 gen, syncs;
+	int r;
+
+	if (!knv_present("boardro"))
+		SKIP(return, "no " KNV_DEV_DIR "boardro");
+	ASSERT_EQ(1ULL, knv_attr(_metadata, "boardro", "read_only"));
+	ASSERT_ERRNO(EROFS, knv_open("boardro", O_RDWR));
+	ASSERT_ERRNO(EROFS, knv_open("boardro", O_WRONLY));
+	r = OPEN("boardro", O_RDONLY);
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(KNVRAM_INFO_READ_ONLY, in.flags);
+	ASSERT_EQ(0ULL, in.dirty_bytes);
+	gen = in.generation;
+	syncs = knv_attr(_metadata, "boardro", "sync_count");
+	/* A sync (root may sync from a reader) writes nothing. */
+	ASSERT_EQ(0, fsync(r));
+	ASSERT_EQ(0, ioctl(r, KNVRAMIOC_SYNC));
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(gen, in.generation);
+	ASSERT_EQ(syncs, knv_attr(_metadata, "boardro", "sync_count"));
+	ASSERT_EQ(0ULL, knv_attr(_metadata, "boardro", "sync_bytes"));
+	close(r);
+}
+
+TEST_F(knvram, not_read_only)
+{
+	int w = OPEN(self->name, O_RDWR);
+	struct knvram_info in;
+
+	ASSERT_EQ(0ULL, knv_attr(_metadata, self->name, "read_only"));
+	ASSERT_EQ(0, info(w, &in));
+	ASSERT_EQ(0U, in.flags & KNVRAM_INFO_READ_ONLY);
+	close(w);
+}
+
+/* "boardkern", a fixed partition with linux,kernel-only: sysfs, no node. */
+TEST(kernel_only_partition)
+{
+	struct stat st;
+
+	if (access(KNV_CLASS_DIR "boardkern", F_OK))
+		SKIP(return, "no " KNV_CLASS_DIR "boardkern");
+	ASSERT_EQ(0x10000ULL, knv_attr(_metadata, "boardkern", "size"));
+	ASSERT_ERRNO(ENOENT, stat(KNV_DEV_DIR "boardkern", &st));
+	ASSERT_ERRNO(ENOENT, stat(KNV_CLASS_DIR "boardkern/dev", &st));
+	/* The other partitions keep their device number and node. */
+	if (knv_present("boardro"))
+		ASSERT_EQ(0, stat(KNV_CLASS_DIR "boardro/dev", &st));
 }
 
 TEST_HARNESS_MAIN

@@ -3,7 +3,8 @@
 #
 # Runtime partitions through configfs (/sys/kernel/config/knvram/): every
 # attribute, every bad input (each must fail with its errno and change
-# nothing), enable/disable/rmdir, rmdir and rmmod refused while in use,
+# nothing), enable/disable/rmdir, rmdir and rmmod refused while in use, a
+# partition without a /dev node (dev 0),
 # the layout kept on the media across an unbind/bind of the simulated
 # backend, a torn label write, and mkdir/rmdir from two processes while a
 # third does I/O.
@@ -233,6 +234,28 @@ check "new cfgA starts zeroed ($got)" [ "$got" = "uniform 0x00" ]
 rmdir $P
 rmdir $Q
 rmdir $R
+
+# -- dev 0: a partition for the kernel only -------------------------------
+K=$BE/cfgK
+mkdir $K
+check "default dev 1" same_as $K/dev 1
+fails_with "$EINVAL" "dev 2" put $K/dev 2
+put $K/size 64K
+check "dev 0" put $K/dev 0
+check "dev reads 0" same_as $K/dev 0
+check "cfgK enables" put $K/enable 1
+check "cfgK state live" same_as $K/state live
+check "cfgK in sysfs" same_as /sys/class/knvram/cfgK/size 65536
+check "cfgK has no device number" [ ! -e /sys/class/knvram/cfgK/dev ]
+check "cfgK has no /dev node" [ ! -e /dev/knvram/cfgK ]
+fails_with "$EBUSY" "dev while enabled" put $K/dev 1
+put $SIM_DRV/unbind $SIM_DEV
+put $SIM_DRV/bind $SIM_DEV
+check "cfgK back after bind, in sysfs" [ -d /sys/class/knvram/cfgK ]
+check "cfgK back without a /dev node" [ ! -e /dev/knvram/cfgK ]
+check "cfgK dev still 0" same_as $K/dev 0
+check "rmdir cfgK" rmdir $K
+check "cfgK gone from sysfs" [ ! -e /sys/class/knvram/cfgK ]
 
 # -- the label holds 63 runtime partitions ------------------------------
 # 32-character names: the layout then no longer fits in one page.

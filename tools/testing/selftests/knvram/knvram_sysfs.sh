@@ -4,7 +4,7 @@
 # sysfs attributes of the knvram-sim test partitions (knvtest0, knvtest1,
 # knvtest2): each one is there, the numeric ones are numbers that agree
 # with each other and with the device, `backend` names sim0, and `autot`
-# takes 0 and 1 and refuses anything else.
+# takes 0 and 1 and refuses anything else; `read_only` is 0.
 #
 # POSIX sh: the test guest has busybox, not bash.
 
@@ -13,7 +13,7 @@ set -eu
 CLASS=/sys/class/knvram
 NUMERIC="size autot dirty sync_count sync_bytes sync_last_ns sync_max_ns
 sync_errors emergency_sync_count emergency_sync_last_ns
-emergency_sync_deferred commit_count abort_count"
+emergency_sync_deferred commit_count abort_count read_only"
 
 . "$(dirname "$0")/knvram_lib.sh"
 
@@ -48,6 +48,7 @@ check_partition() {
 	done
 	backend=$(cat "$dir/backend" 2>/dev/null) || backend=
 	check "$name/backend is sim0 ($backend)" [ "$backend" = sim0 ]
+	check "$name/read_only is 0" [ "$(cat "$dir/read_only")" = 0 ]
 
 	size=$(cat "$dir/size")
 	dirty=$(cat "$dir/dirty")
