@@ -38,10 +38,10 @@ knvram_insmod() {
 }
 
 # knvram_load: load the core, the sim backend with the test partitions and,
-# if built, the MMIO and UBI backends, printing one KTAP document.
+# if built, the MMIO, UBI and block backends, printing one KTAP document.
 knvram_load() {
 	mods=
-	for m in knvram-mmio knvram-ubi; do
+	for m in knvram-mmio knvram-ubi knvram-blk; do
 		[ -f "$KNVRAM_MODULES/$m.ko" ] && mods="$mods $m"
 	done
 	echo "KTAP version 1"
