@@ -77,6 +77,7 @@
  * @stopping:     Remove has begun: @work must not attach again.
  * @dead:         The block layer marked the open partition dead.
  * @waiting_said: "waiting for" was logged for this absence.
+ * @probed:       Probe's own attempt to attach is over.
  * @attach_err:   Error of the last attach.
  * @bdev_file:    The open partition, or NULL.
  * @be:           The registered backend, or NULL.
@@ -104,6 +105,7 @@ struct knvram_blk {
 	bool stopping;
 	bool dead;
 	bool waiting_said;
+	bool probed;
 	int attach_err;
 	struct file *bdev_file;
 	struct knvram_backend *be;
@@ -432,15 +434,24 @@ static void knvram_blk_work(struct work_struct *work)
 		return;
 	}
 	nv->attach_err = ret;
+	/* Probe reports the error of its own attempt. */
+	if (ret && nv->probed)
+		dev_err(nv->dev, "cannot use the partition: %pe\n",
+			ERR_PTR(ret));
 }
 
+/*
+ * Detach first: once the partition is closed the block layer calls
+ * mark_dead no more, so nothing queues the work after it is cancelled;
+ * a run of it meanwhile sees @stopping and attaches nothing.
+ */
 static void knvram_blk_stop(struct knvram_blk *nv)
 {
-	scoped_guard(mutex, &nv->state_lock)
+	scoped_guard(mutex, &nv->state_lock) {
 		nv->stopping = true;
+		knvram_blk_detach(nv);
+	}
 	cancel_delayed_work_sync(&nv->work);
-	guard(mutex)(&nv->state_lock);
-	knvram_blk_detach(nv);
 }
 
 /* An optional string property; -EINVAL if present but not one string. */
@@ -498,6 +509,7 @@ static int knvram_blk_probe(struct platform_device *pdev)
 	flush_delayed_work(&nv->work);
 
 	scoped_guard(mutex, &nv->state_lock) {
+		nv->probed = true;
 		if (nv->be || !nv->attach_err)
 			return 0;
 		ret = nv->attach_err;
