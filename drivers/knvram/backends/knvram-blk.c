@@ -355,8 +355,10 @@ static int knvram_blk_attach(struct knvram_blk *nv, dev_t devt)
 
 	file = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE, nv,
 				     &knvram_blk_holder_ops);
+	/* Not openable yet (its disk is still being added): -EAGAIN. */
 	if (IS_ERR(file))
-		return PTR_ERR(file);
+		return PTR_ERR(file) == -ENXIO || PTR_ERR(file) == -ENODEV ?
+		       -EAGAIN : PTR_ERR(file);
 	bdev = file_bdev(file);
 	lbs = bdev_logical_block_size(bdev);
 	nv->bdev_file = file;
@@ -421,9 +423,9 @@ static void knvram_blk_work(struct work_struct *work)
 		return;
 
 	devt = knvram_blk_find(nv);
-	ret = devt ? knvram_blk_attach(nv, devt) : -ENODEV;
+	ret = devt ? knvram_blk_attach(nv, devt) : -EAGAIN;
 	/* Not there, or not yet openable: look again later. */
-	if (ret == -ENODEV || ret == -ENXIO) {
+	if (ret == -EAGAIN) {
 		if (!nv->waiting_said)
 			dev_info(nv->dev, "waiting for partition %s%s\n",
 				 nv->label ? "label " : "uuid ",
