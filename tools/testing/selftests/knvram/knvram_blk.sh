@@ -189,7 +189,7 @@ fi
 # go; the disk comes back: the backend attaches again, data intact.
 VDRV=/sys/bus/virtio/drivers/virtio_blk
 vdev=
-for d in $VDRV/virtio*; do
+for d in "$VDRV"/virtio*; do
 	[ -e "$d/block/vda" ] && vdev=${d##*/}
 done
 if [ -z "$vdev" ]; then
