@@ -40,7 +40,7 @@ board_cmd() {
 	local dir=$1
 	shift
 	[ -f "$dir/ram.img" ] || board_files "$dir"
-	qemu_board "$dir/ram.img" "$dir/flash1.img"
+	qemu_board "$dir/ram.img" "$dir/flash1.img" "$dir/disk.img"
 	QEMU_BOARD+=(-nographic -kernel "$KNVRAM_KERNEL" -initrd "$KNVRAM_INITRD"
 		-dtb "$KNVRAM_DTB" -append "$KNVRAM_APPEND $*")
 }

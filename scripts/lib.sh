@@ -119,7 +119,9 @@ KNVRAM_RAM_SIZE=1G
 KNVRAM_FLASH_SIZE=64M
 KNVRAM_APPEND="console=ttyAMA0 irqchip.gicv3_pseudo_nmi=1 panic=-1"
 
-# qemu_board RAM_FILE FLASH_FILE: set the array QEMU_BOARD.
+# qemu_board RAM_FILE FLASH_FILE [DISK_FILE]: set the array QEMU_BOARD.
+# DISK_FILE backs a virtio-blk disk (blk_image); QEMU's DTB has its
+# virtio-mmio slots with or without it.
 qemu_board() {
 	# shellcheck disable=SC2054 # commas in QEMU options
 	QEMU_BOARD=(qemu-system-aarch64
@@ -128,6 +130,10 @@ qemu_board() {
 		-object "memory-backend-file,id=ram,size=$KNVRAM_RAM_SIZE,mem-path=$1,share=on"
 		-drive "if=pflash,unit=1,format=raw,file=$2"
 		-no-reboot)
+	if [ -n "${3:-}" ]; then
+		QEMU_BOARD+=(-drive "if=none,id=disk0,format=raw,file=$3"
+			-device virtio-blk-device,drive=disk0)
+	fi
 }
 
 # Flash bank 1 holds UBI (board/qemu-virt/flash1-ubi.cfg): QEMU virt's CFI
@@ -162,9 +168,66 @@ flash_image() {
 	echo "$img"
 }
 
+# The board's disk: 8 MiB, 512-byte sectors, a GPT with the partitions
+# "knvram" (4 MiB at 1 MiB, the block backend's) and "knvram-raw" (2 MiB,
+# for raw writes next to it), the rest zero. Fixed GUIDs: the same image
+# every time; the PARTUUID of "knvram" is KNVRAM_DISK_PARTUUID.
+KNVRAM_DISK_SIZE=8M
+KNVRAM_DISK_PARTUUID=6b6e7672-626c-6b00-8000-000000000001
+
+# blk_image: print the path of the initial disk image, built once.
+blk_image() {
+	local dir img
+	dir=$(knvram_work)/disk
+	img=$dir/disk-$(echo "$KNVRAM_DISK_SIZE $KNVRAM_DISK_PARTUUID v1" |
+		sha256sum | cut -c1-12).img
+	if [ ! -f "$img" ]; then
+		mkdir -p "$dir"
+		rm -f "$dir"/disk-*.img
+		python3 - "$dir/disk.$$" "$KNVRAM_DISK_PARTUUID" <<-'EOF' ||
+			import struct, sys, uuid, zlib
+			out, partuuid = sys.argv[1], sys.argv[2]
+			nsect = 8 << 11                 # 8 MiB of 512-byte sectors
+			linux = uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8e47de4")
+			parts = [("knvram", 2048, 10239, uuid.UUID(partuuid)),
+			         ("knvram-raw", 10240, 14335,
+			          uuid.UUID("6b6e7672-626c-6b00-8000-000000000002"))]
+			ents = b""
+			for name, first, last, guid in parts:
+			    ents += struct.pack("<16s16sQQQ72s", linux.bytes_le,
+			                        guid.bytes_le, first, last, 0,
+			                        name.encode("utf-16-le"))
+			ents = ents.ljust(128 * 128, b"\0")
+			disk = uuid.UUID("6b6e7672-626c-6b00-8000-000000000000")
+			def header(me, alt, entries):
+			    h = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART",
+			                    0x10000, 92, 0, 0, me, alt, 34,
+			                    nsect - 34, disk.bytes_le, entries,
+			                    128, 128, zlib.crc32(ents))
+			    h = h[:16] + struct.pack("<I", zlib.crc32(h)) + h[20:]
+			    return h.ljust(512, b"\0")
+			mbr = bytearray(512)
+			mbr[446:462] = struct.pack("<BBBBBBBBII", 0, 0, 2, 0, 0xee,
+			                           0xff, 0xff, 0xff, 1, nsect - 1)
+			mbr[510:512] = b"\x55\xaa"
+			img = bytearray(nsect * 512)
+			img[0:512] = mbr
+			img[512:1024] = header(1, nsect - 1, 2)
+			img[1024:1024 + len(ents)] = ents
+			back = (nsect - 33) * 512
+			img[back:back + len(ents)] = ents
+			img[(nsect - 1) * 512:] = header(nsect - 1, 1, nsect - 33)
+			open(out, "wb").write(img)
+		EOF
+			die "cannot build the disk image"
+		mv "$dir/disk.$$" "$img"
+	fi
+	echo "$img"
+}
+
 # board_files DIR: create the RAM and flash files of a board that is
 # power-cycled by the boots of one test (RAM zeroed, flash bank 1 the
-# fresh UBI image of flash_image). They
+# fresh UBI image of flash_image, the disk of blk_image). They
 # live in tmpfs (KNVRAM_BOARD_TMP, default /dev/shm: a RAM file on disk
 # makes the guest twice as slow) and DIR gets symlinks to them; board_free
 # DIR removes them. KNVRAM_BOARDS lists the DIRs made by this shell.
@@ -177,8 +240,10 @@ board_files() {
 	img=$(mktemp -d "$tmp/knvram-board.XXXXXX")
 	truncate -s "$KNVRAM_RAM_SIZE" "$img/ram.img"
 	cp "$(flash_image)" "$img/flash1.img"
+	cp "$(blk_image)" "$img/disk.img"
 	ln -s "$img/ram.img" "$1/ram.img"
 	ln -s "$img/flash1.img" "$1/flash1.img"
+	ln -s "$img/disk.img" "$1/disk.img"
 	KNVRAM_BOARDS+=("$1")
 }
 
@@ -186,5 +251,5 @@ board_free() {
 	if [ -L "$1/ram.img" ]; then
 		rm -rf "$(dirname "$(readlink "$1/ram.img")")"
 	fi
-	rm -f "$1/ram.img" "$1/flash1.img"
+	rm -f "$1/ram.img" "$1/flash1.img" "$1/disk.img"
 }

@@ -38,11 +38,11 @@ knvram_insmod() {
 }
 
 # knvram_load: load the core, the sim backend with the test partitions and,
-# if built, the MMIO, UBI and nvmem backends (the nvmem one after its test
-# provider), printing one KTAP document.
+# if built, the MMIO, UBI, nvmem (after its test provider) and block
+# backends, printing one KTAP document.
 knvram_load() {
 	mods=
-	for m in knvram-mmio knvram-ubi knvram-nvmem-sim knvram-nvmem; do
+	for m in knvram-mmio knvram-ubi knvram-nvmem-sim knvram-nvmem knvram-blk; do
 		[ -f "$KNVRAM_MODULES/$m.ko" ] && mods="$mods $m"
 	done
 	echo "KTAP version 1"
@@ -94,5 +94,30 @@ ubi_report() {
 	for bank in 0 1; do
 		off=$((0x42000 + bank * (0x400000 + 0x2000) + 0x2000))
 		echo "knvram-test: ubilog-bank$bank $($ctl ubi bytes "/dev/$vol" $off 4194304)"
+	done
+}
+
+# blk_report: what the block backend's partitions hold, for the host-side
+# test nvram-blk-power-cycle: the text at the start of blkcfg, whether
+# blklog is uniform, and the data of blklog's two banks on vda1.
+blk_report() {
+	ctl=/kselftest/knvram/knvramctl
+	if [ -e /dev/knvram/blkcfg ]; then
+		echo "knvram-test: blkcfg $($ctl read blkcfg 0 16)"
+	else
+		echo "knvram-test: blkcfg absent"
+	fi
+	if [ -e /dev/knvram/blklog ]; then
+		echo "knvram-test: blklog $($ctl check blklog)"
+	else
+		echo "knvram-test: blklog absent"
+	fi
+	# Media label (8 KiB), blklog at 0x40000, banks of a header block, a
+	# table block and 1 MiB of data. A bank left mixed is a sync cut off.
+	[ -b /dev/vda1 ] || return 0
+	echo 1 >/proc/sys/vm/drop_caches
+	for bank in 0 1; do
+		off=$((0x42000 + bank * (0x100000 + 0x2000) + 0x2000))
+		echo "knvram-test: blklog-bank$bank $($ctl ubi bytes /dev/vda1 $off 1048576)"
 	done
 }

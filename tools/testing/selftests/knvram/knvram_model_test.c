@@ -11,7 +11,7 @@
  * for read-only handles.
  *
  * Every test runs on a partition of each backend on the board (sim, mmio,
- * UBI) and skips when the partition is absent. The partition's content is
+ * UBI, block) and skips when the partition is absent. The partition's content is
  * read at the start (the model starts from it) and written back at the
  * end.
  *
@@ -132,6 +132,10 @@ FIXTURE_VARIANT_ADD(model, ubi_ubicfg) {
 /* A sync writes ~1 ms a block, the speed of a 40 MHz SPI F-RAM. */
 FIXTURE_VARIANT_ADD(model, nvmem_nvmemcfg) {
 	.name = "nvmemcfg", .bs = 4096, .steps = 1500, .slow_sync = true,
+};
+
+FIXTURE_VARIANT_ADD(model, blk_blkcfg) {
+	.name = "blkcfg", .bs = 4096, .steps = 3000,
 };
 
 static __u64 env_u64(const char *var, __u64 def)

@@ -25,6 +25,7 @@ CFS=/sys/kernel/config/knvram
 SIM_DRV=/sys/bus/platform/drivers/knvram-sim
 MMIO_DRV=/sys/bus/platform/drivers/knvram-mmio
 UBI_DRV=/sys/bus/platform/drivers/knvram-ubi
+BLK_DRV=/sys/bus/platform/drivers/knvram-blk
 FAIL=/sys/kernel/debug/knvram-sim/fail_write
 OUT=/tmp/knvram_stress.out
 SECS=${KNVRAM_STRESS_SECONDS:-90}
@@ -72,6 +73,9 @@ if [ -d $CFS/nvram-test ]; then
 fi
 grep -q '^knvram_mmio ' /proc/modules && args="$args -m knvram_mmio"
 [ -c /dev/knvram/ubicfg ] && parts="$parts ubicfg"
+# The block backend too: blkcfg on a disk partition.
+[ -c /dev/knvram/blkcfg ] && parts="$parts blkcfg"
+grep -q '^knvram_blk ' /proc/modules && args="$args -m knvram_blk"
 [ -d $SIM_DRV ] && args="$args -u"
 pull=
 for f in /sys/devices/platform/gpio-sim/gpiochip*/sim_gpio0/pull; do
@@ -133,6 +137,7 @@ verify_all "holds its last commit after the stress"
 [ -d $SIM_DRV ] && check "unbind/bind knvram-sim.0" backend_cycle $SIM_DRV knvram-sim.0
 [ -e $MMIO_DRV/nvram-test ] && check "unbind/bind nvram-test" backend_cycle $MMIO_DRV nvram-test
 [ -e $UBI_DRV/nvram-ubi ] && check "unbind/bind nvram-ubi" backend_cycle $UBI_DRV nvram-ubi
+[ -e $BLK_DRV/nvram-blk ] && check "unbind/bind nvram-blk" backend_cycle $BLK_DRV nvram-blk
 wait_until '[ -c /dev/knvram/knvtest0 ]' 10
 verify_all "holds its last commit after unbind/bind of its backend"
 

@@ -1,0 +1,219 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The knvram block backend on the test board: nvram-blk on the GPT
+# partition "knvram" of the virtio-blk disk (vda1), with partitions blkcfg
+# (64 KiB) and blklog (1 MiB). Checks where it attached, that a sync
+# writes whole logical blocks and flushes the device's cache, that the
+# data is on the disk, persistence across unbind/bind and across rmmod and
+# insmod, that rmmod is refused while a partition is open, the deferred
+# emergency sync, a configfs partition on the disk, and that the backend
+# lets the disk go when it disappears and attaches again when it is back.
+# POSIX sh.
+
+DIR=$(dirname "$0")
+CTL=$DIR/knvramctl
+SYS=/sys/class/knvram
+DEV=/sys/bus/platform/devices/nvram-blk
+DRV=/sys/bus/platform/drivers/knvram-blk
+MOD=/lib/modules/knvram/knvram-blk.ko
+
+. "$DIR/knvram_lib.sh"
+
+blkstat() {
+	cat "$DEV/$1" 2>/dev/null
+}
+# hold PART WORD: write WORD at 0 and keep the file open (not synced).
+hold() {
+	"$CTL" hold "$1" 0 "$2" >/tmp/blk-hold.out &
+	holder=$!
+	wait_until 'grep -q ready /tmp/blk-hold.out' 10
+}
+unhold() {
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+}
+# on_disk WORD: the raw partition holds WORD (the page cache dropped first:
+# the backend writes with bios, around it).
+on_disk() {
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	dd if=/dev/vda1 bs=64k 2>/dev/null | grep -q "$1"
+}
+
+echo "TAP version 13"
+if [ ! -d "$DEV" ] || [ ! -x "$CTL" ]; then
+	echo "1..0 # SKIP no nvram-blk device or knvramctl"
+	exit 4
+fi
+
+# 1-2: attached to vda1; the partitions from devicetree are there.
+if [ "$(blkstat block_device)" = vda1 ] &&
+   [ "$(blkstat logical_block_size)" = 512 ]; then
+	ok "nvram-blk is on vda1, logical block 512"
+else
+	not_ok "nvram-blk is on vda1, logical block 512" \
+		"block_device '$(blkstat block_device)', logical_block_size '$(blkstat logical_block_size)'"
+fi
+if [ "$(cat $SYS/blkcfg/backend 2>/dev/null)" = nvram-blk ] &&
+   [ "$(cat $SYS/blklog/backend 2>/dev/null)" = nvram-blk ]; then
+	ok "blkcfg and blklog are partitions of nvram-blk"
+else
+	not_ok "blkcfg and blklog are partitions of nvram-blk" \
+		"backends '$(cat $SYS/blkcfg/backend 2>/dev/null)' '$(cat $SYS/blklog/backend 2>/dev/null)'"
+fi
+
+# 3-5: one block changed in blklog: whole logical blocks written, at least
+# two cache flushes (after the data, after the header), the data on disk.
+bytes0=$(blkstat bytes_written)
+flushes0=$(blkstat flushes)
+"$CTL" write blklog 524288 one-block-on-disk
+bytes=$(($(blkstat bytes_written) - bytes0))
+flushes=$(($(blkstat flushes) - flushes0))
+if [ "$bytes" -ge 4096 ] && [ $((bytes % 512)) = 0 ] &&
+   [ "$bytes" -le 65536 ]; then
+	ok "a sync of one block writes $bytes bytes, whole logical blocks"
+else
+	not_ok "a sync of one block writes whole logical blocks" \
+		"it wrote $bytes bytes"
+fi
+if [ "$flushes" -ge 2 ] && [ "$(blkstat errors)" = 0 ] &&
+   [ "$(cat $SYS/blklog/sync_errors)" = 0 ]; then
+	ok "the sync flushes the disk's cache ($flushes flushes), no error"
+else
+	not_ok "the sync flushes the disk's cache, no error" \
+		"flushes $flushes, errors $(blkstat errors), sync_errors $(cat $SYS/blklog/sync_errors)"
+fi
+if on_disk one-block-on-disk; then
+	ok "the synced data is on vda1"
+else
+	not_ok "the synced data is on vda1"
+fi
+
+# 6: unbind and bind the backend's device.
+"$CTL" write blkcfg 0 unbind-bind-word
+echo nvram-blk >$DRV/unbind
+gone=$([ -e /dev/knvram/blkcfg ] && echo no || echo yes)
+echo nvram-blk >$DRV/bind
+got=$("$CTL" read blkcfg 0 16 2>&1)
+if [ "$gone" = yes ] && [ "$got" = unbind-bind-word ]; then
+	ok "blkcfg goes with unbind and comes back with bind, data intact"
+else
+	not_ok "blkcfg goes with unbind and comes back with bind, data intact" \
+		"gone after unbind: $gone; read '$got'"
+fi
+
+# 7-8: rmmod is refused while a partition is open; once closed, rmmod
+# and insmod bring the partition back with what the close synced.
+hold blkcfg held-word
+if rmmod knvram-blk 2>/dev/null; then
+	not_ok "rmmod knvram-blk is refused while blkcfg is open"
+	insmod $MOD
+else
+	ok "rmmod knvram-blk is refused while blkcfg is open"
+fi
+unhold
+if rmmod knvram-blk && [ ! -e /dev/knvram/blkcfg ] && insmod $MOD &&
+   wait_until '[ -e /dev/knvram/blkcfg ]' 10 &&
+   [ "$("$CTL" read blkcfg 0 9 2>&1)" = held-word ]; then
+	ok "rmmod and insmod of knvram-blk: blkcfg back with its data"
+else
+	not_ok "rmmod and insmod of knvram-blk: blkcfg back with its data" \
+		"read '$("$CTL" read blkcfg 0 9 2>&1)'"
+fi
+
+# 9: power fails: a disk cannot be written in the NMI or hard IRQ of the
+# power-fail signal; the core syncs blkcfg from a worker.
+pull=
+for f in /sys/devices/platform/gpio-sim/gpiochip*/sim_gpio0/pull; do
+	[ -e "$f" ] && pull=$f
+done
+if [ -z "$pull" ]; then
+	skip "the emergency sync of the disk is deferred and saves the data" \
+		"no gpio-sim power-fail line"
+else
+	hold blkcfg power-fail-word
+	count0=$(cat $SYS/blkcfg/emergency_sync_count)
+	deferred0=$(cat $SYS/blkcfg/emergency_sync_deferred 2>/dev/null)
+	dirty=$(cat $SYS/blkcfg/dirty)
+	echo pull-up >"$pull"
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	wait_until '[ "$(cat $SYS/blkcfg/dirty)" = 0 ] &&
+		[ "$(cat $SYS/blkcfg/emergency_sync_count)" -gt "$count0" ]'
+	count=$(cat $SYS/blkcfg/emergency_sync_count)
+	deferred=$(cat $SYS/blkcfg/emergency_sync_deferred 2>/dev/null)
+	echo pull-down >"$pull"
+	unhold
+	if [ "$dirty" != 0 ] && [ "$(cat $SYS/blkcfg/dirty)" = 0 ] &&
+	   [ "$count" -gt "$count0" ] &&
+	   { [ -z "$deferred0" ] || [ "$deferred" -gt "$deferred0" ]; } &&
+	   on_disk power-fail-word; then
+		ok "the emergency sync of the disk is deferred and saves the data"
+	else
+		not_ok "the emergency sync of the disk is deferred and saves the data" \
+			"dirty $dirty -> $(cat $SYS/blkcfg/dirty), emergency syncs $count0 -> $count, deferred ${deferred0:-absent} -> ${deferred:-absent}"
+	fi
+fi
+
+# 10-11: a configfs partition on the disk, kept in the media label across
+# unbind/bind.
+CFS=/sys/kernel/config/knvram/nvram-blk
+P=$CFS/blkrt
+if [ ! -d $CFS ]; then
+	skip "a configfs partition on nvram-blk" "no $CFS"
+	skip "the configfs partition is back after unbind/bind" "no $CFS"
+else
+	mkdir $P && echo 64K >$P/size && echo 1 >$P/enable &&
+		"$CTL" write blkrt 0 configfs-on-disk
+	got=$("$CTL" read blkrt 0 16 2>&1)
+	if [ "$(cat $SYS/blkrt/backend 2>/dev/null)" = nvram-blk ] &&
+	   [ "$got" = configfs-on-disk ]; then
+		ok "a configfs partition on nvram-blk"
+	else
+		not_ok "a configfs partition on nvram-blk" \
+			"backend '$(cat $SYS/blkrt/backend 2>/dev/null)', read '$got'"
+	fi
+	echo nvram-blk >$DRV/unbind
+	echo nvram-blk >$DRV/bind
+	got=$("$CTL" read blkrt 0 16 2>&1)
+	if [ "$(cat $P/state 2>/dev/null)" = live ] && [ "$got" = configfs-on-disk ]; then
+		ok "the configfs partition is back after unbind/bind"
+	else
+		not_ok "the configfs partition is back after unbind/bind" \
+			"state '$(cat $P/state 2>/dev/null)', read '$got'"
+	fi
+	echo 0 >$P/enable
+	rmdir $P
+fi
+
+# 12-13: the disk goes (its virtio driver unbound): the backend lets it
+# go; the disk comes back: the backend attaches again, data intact.
+VDRV=/sys/bus/virtio/drivers/virtio_blk
+vdev=
+for d in "$VDRV"/virtio*; do
+	[ -e "$d/block/vda" ] && vdev=${d##*/}
+done
+if [ -z "$vdev" ]; then
+	skip "nvram-blk lets the disk go when it disappears" "no virtio disk vda"
+	skip "nvram-blk attaches again when the disk is back" "no virtio disk vda"
+else
+	"$CTL" write blkcfg 0 disk-comes-back
+	echo "$vdev" >$VDRV/unbind
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	if wait_until '[ -z "$(blkstat block_device)" ] &&
+		[ ! -e /dev/knvram/blkcfg ]' 10; then
+		ok "nvram-blk lets the disk go when it disappears"
+	else
+		not_ok "nvram-blk lets the disk go when it disappears" \
+			"block_device '$(blkstat block_device)'"
+	fi
+	echo "$vdev" >$VDRV/bind
+	# shellcheck disable=SC2016 # evaluated by wait_until
+	if wait_until '[ -e /dev/knvram/blkcfg ]' 10 &&
+	   [ "$("$CTL" read blkcfg 0 15 2>&1)" = disk-comes-back ]; then
+		ok "nvram-blk attaches again when the disk is back, data intact"
+	else
+		not_ok "nvram-blk attaches again when the disk is back, data intact" \
+			"block_device '$(blkstat block_device)', read '$("$CTL" read blkcfg 0 15 2>&1)'"
+	fi
+fi
+ksft_done
