@@ -279,11 +279,18 @@ static bool vfs_type(unsigned int cmd)
 	return false;
 }
 
+/*
+ * KNVRAMIOC_INFO is matched by type, number and direction, whatever
+ * struct size the command encodes (the user API says so).
+ */
 static bool knvram_known(unsigned int cmd)
 {
 	return cmd == KNVRAMIOC_SYNC || cmd == KNVRAMIOC_TBEGIN ||
 	       cmd == KNVRAMIOC_TCOMMIT || cmd == KNVRAMIOC_TABORT ||
-	       cmd == KNVRAMIOC_SETAUTOT || cmd == KNVRAMIOC_GETAUTOT;
+	       cmd == KNVRAMIOC_SETAUTOT || cmd == KNVRAMIOC_GETAUTOT ||
+	       (_IOC_TYPE(cmd) == _IOC_TYPE(KNVRAMIOC_INFO) &&
+		_IOC_NR(cmd) == _IOC_NR(KNVRAMIOC_INFO) &&
+		_IOC_DIR(cmd) == _IOC_DIR(KNVRAMIOC_INFO));
 }
 
 /* One ioctl: it must return 0 or -1 with an errno. */
