@@ -364,7 +364,7 @@ static void fuzz_handle(struct __test_metadata *_metadata,
 }
 
 /* Whether sysfs says the partition is read-only. */
-static bool read_only(const char *name)
+static bool is_read_only(const char *name)
 {
 	char path[128], c = 0;
 	FILE *f;
@@ -393,7 +393,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 		snprintf(what, sizeof(what), "%s reader", name);
 		fuzz_handle(_metadata, &self->st, r, what);
 		w = knv_open(name, O_RDWR);
-		if (w < 0 && errno == EROFS && read_only(name)) {
+		if (w < 0 && errno == EROFS && is_read_only(name)) {
 			/* A read-only partition has readers only. */
 			ASSERT_EQ(0, close(r));
 			continue;
