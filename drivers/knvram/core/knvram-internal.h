@@ -391,6 +391,9 @@ int knvram_handle_check(struct knvram_handle *h);
 int knvram_sync_part(struct knvram_partition *part, bool nonblock);
 struct knvram_handle *knvram_call_begin(struct knvram_handle *h, bool write);
 void knvram_call_end(struct knvram_handle *h);
+int knvram_info_fill(struct knvram_handle *h, struct knvram_info *info,
+		     long *seq);
+void knvram_info_seen(struct knvram_handle *h, long seq);
 __poll_t knvram_poll(struct knvram_handle *h, struct file *file,
 		     poll_table *wait);
 void knvram_poll_wake(struct knvram_partition *part);

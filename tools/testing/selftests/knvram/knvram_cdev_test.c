@@ -1048,6 +1048,26 @@ TEST_F(knvram, poll_commits)
 	ASSERT_EQ(0, poll1(r, POLLPRI, 200));
 	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
 	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 5000));
+
+	/* Only an INFO that returned 0 resets it: not EINVAL, not EFAULT. */
+	{
+		void *p = mmap(NULL, 2 * KNV_BLOCK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct knvram_info *edge;
+
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, munmap((char *)p + KNV_BLOCK, KNV_BLOCK));
+		edge = (void *)((char *)p + KNV_BLOCK - 8);
+		edge->size = sizeof(in);
+		ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, edge));
+		ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 0));
+		munmap(p, KNV_BLOCK);
+	}
+	in.size = KNVRAM_INFO_SIZE_VER0 - 1;
+	ASSERT_ERRNO(EINVAL, ioctl(r, KNVRAMIOC_INFO, &in));
+	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 0));
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(0, poll1(r, POLLPRI, 0));
 	close(r2);
 	close(r);
 	close(w);
