@@ -982,8 +982,8 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	if (!config->dev || !config->name || !config->ops ||
 	    !config->ops->read || !config->ops->write ||
 	    !is_power_of_2(bs) || bs < KNVRAM_MIN_BLOCK ||
-	    bs > KNVRAM_MAX_BLOCK || !is_power_of_2(wu) ||
-	    wu > KNVRAM_MAX_WRITE_UNIT || config->flags & ~KNVRAM_BACKEND_NMI_SAFE)
+	    bs > KNVRAM_MAX_BLOCK || !is_power_of_2(wu) || wu > bs ||
+	    config->flags & ~KNVRAM_BACKEND_NMI_SAFE)
 		return ERR_PTR(-EINVAL);
 
 	be = kzalloc(sizeof(*be), GFP_KERNEL);

@@ -47,7 +47,6 @@
 #define KNVRAM_DEFAULT_BLOCK	4096
 #define KNVRAM_MIN_BLOCK	64
 #define KNVRAM_MAX_BLOCK	65536
-#define KNVRAM_MAX_WRITE_UNIT	64
 /* The label area at the start of every backend: two banks of this size. */
 #define KNVRAM_LABEL_BANK	4096
 /* Runtime partitions a label holds (knvram-label.c). */
@@ -234,6 +233,12 @@ struct knvram_snap {
  * @tcrc_stale:   ...unless this is set: recompute it before use.
  * @gen:          Generation of the newest bank on the media; that bank is
  *                gen & 1.
+ * @hdr_buf:      A bank header padded with zeros to a whole write unit,
+ *                as knvram_write_header() writes it. Whoever writes the
+ *                media fills it: a normal sync under @sync_mutex between
+ *                knvram_io_begin() and knvram_io_end(), the emergency
+ *                sync that owns @media (never both at once), or the load
+ *                of a partition that no one reaches yet.
  * @media:        %KNVRAM_MEDIA_CLAIM etc.
  * @io_cpu:       The CPU a normal sync writes from, or -1.
  * @media_epoch:  Emergency writes so far: a normal sync that sees it
@@ -307,6 +312,7 @@ struct knvram_partition {
 	u32 tcrc[2];
 	bool tcrc_stale[2];
 	u64 gen;
+	void *hdr_buf;
 	atomic_t media;
 	atomic_t io_cpu;
 	u32 media_epoch;
