@@ -148,7 +148,7 @@ static int knvram_attach_locked(struct knvram_partition *part,
 	lockdep_assert_held(&part->lock);
 	if (part->dead)
 		return -ENODEV;
-	if ((h->flags & KNVRAM_WRITE) && part->read_only)
+	if ((h->flags & KNVRAM_WRITE) && knvram_part_read_only(part))
 		return -EROFS;
 	if ((h->flags & KNVRAM_WRITE) && part->writer)
 		return -EBUSY;
@@ -449,8 +449,10 @@ int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
 		info->flags |= KNVRAM_INFO_AUTOT;
 	if (knvram_frozen(part))
 		info->flags |= KNVRAM_INFO_FROZEN;
-	if (part->read_only)
+	if (knvram_part_read_only(part))
 		info->flags |= KNVRAM_INFO_READ_ONLY;
+	if (READ_ONCE(part->damaged))
+		info->flags |= KNVRAM_INFO_DAMAGED;
 	info->part_size = part->size;
 	info->block_size = part->bs;
 	info->generation = READ_ONCE(part->gen);
