@@ -742,8 +742,9 @@ int knvram_partition_add(struct knvram_partition *part, u64 offset,
  * Return: The partition, or ERR_PTR(): -EINVAL for a bad name or a size or
  * offset that is not a non-zero multiple of the block size, -EEXIST if the
  * name is taken, -ENOSPC if it does not fit in the backend, -EBUSY if it
- * overlaps another partition, -EUCLEAN if the media holds no valid bank
- * and is not blank, -ENOMEM, or the backend's error.
+ * overlaps another partition, -ENOMEM, or the backend's error. Media that
+ * holds no valid bank and is not blank gives a damaged partition
+ * (read-only, salvaged content; see knvram_partition_format()).
  */
 struct knvram_partition *
 knvram_partition_create(struct knvram_backend *be,
