@@ -1356,9 +1356,8 @@ static void kt_media_format(struct kunit *test)
 	struct knvram_handle *h, *w;
 	struct knvram_info ki;
 	unsigned int writes;
-	u8 *base;
 
-	base = kt_two_generations(test, ctx, m1, 0x41, m2, 0x42);
+	kt_two_generations(test, ctx, m1, 0x41, m2, 0x42);
 	kt_corrupt(ctx, &hdr0);
 	kt_corrupt(ctx, &hdr1);
 	kt_create(test, ctx);
