@@ -24,7 +24,8 @@
  *   sync when the emergency sync interrupted it on its own CPU.
  *
  * Lock order: knvram_lock -> part->lock; handle->lock -> part->sync_mutex
- * -> part->map_lock -> part->pool_lock.
+ * -> part->map_lock -> part->pool_lock; knvram_lock -> part->sync_mutex ->
+ * part->lock (knvram_partition_format()).
  */
 #ifndef _KNVRAM_INTERNAL_H
 #define _KNVRAM_INTERNAL_H

@@ -764,6 +764,12 @@ int knvram_partition_format(struct knvram_partition *part)
 	int ret;
 
 	lockdep_assert_held(&knvram_lock);
+	/*
+	 * No normal sync (a closed writer's, the deferred emergency sync),
+	 * then no open: the sync mutex first, as a sync that closes a handle
+	 * would take them.
+	 */
+	guard(mutex)(&part->sync_mutex);
 	guard(mutex)(&part->lock);
 	if (part->dead)
 		return -ENODEV;
@@ -771,8 +777,6 @@ int knvram_partition_format(struct knvram_partition *part)
 		return -EROFS;
 	if (part->nhandles)
 		return -EBUSY;
-	/* No normal sync either (a closed writer's, the deferred emergency). */
-	guard(mutex)(&part->sync_mutex);
 	/*
 	 * Nor an emergency sync: it claims @media, then reads @damaged
 	 * (knvram_media_emergency()); we store @damaged, then read @media.
