@@ -190,7 +190,7 @@ if [ -d /sys/class/knvram/boardro ]; then
 		put $B/format boardro
 	fails_with "Read-only file system" \
 		"format of a read-only fixed partition: EROFS" \
-		put $CFS/$be/format boardro
+		put "$CFS/$be/format" boardro
 else
 	skip "format of another backend's partition: ENOENT" "no boardro"
 	skip "format of a read-only fixed partition: EROFS" "no boardro"
