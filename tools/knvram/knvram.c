@@ -66,7 +66,9 @@ static const char usage_text[] =
 "                                 lines 'OFFSET HEXBYTES' or 'OFFSET @FILE'\n"
 "  sync NAME                      write the committed state to the backend\n"
 "  watch NAME [-n COUNT]          print a line per commit (poll POLLPRI)\n"
-"  format NAME                    format a runtime partition\n"
+"  format NAME                    format a partition (damaged or not): empty,\n"
+"                                 valid, zeroes; refused while it is open\n"
+"  format --label BACKEND         format a backend's damaged label area\n"
 "  help                           print this text\n"
 "\n"
 "NAME is a partition of /dev/knvram; a runtime partition may be given as\n"
@@ -362,6 +364,10 @@ static int cmd_list(int argc, char **argv)
 		if (read_attr(p, backend, sizeof(backend)))
 			snprintf(backend, sizeof(backend), "?");
 		part_state(backend, pt[i], state, sizeof(state));
+		/* Damaged media (sysfs state) says more than "live". */
+		snprintf(p, sizeof(p), CLASS_DIR "/%s/state", pt[i]);
+		if (!read_attr(p, v, sizeof(v)) && !strcmp(v, "damaged"))
+			snprintf(state, sizeof(state), "damaged");
 		for (j = 0; j < (int)NSTATS; j++) {
 			snprintf(p, sizeof(p), CLASS_DIR "/%s/%s", pt[i],
 				 stats[j]);
@@ -586,22 +592,86 @@ static int cmd_remove(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_format(int argc, char **argv)
+/*
+ * The backend of partition ARG ("NAME" or "BACKEND/NAME") into be, its
+ * name into name. Returns 0, EXIT_USAGE or EXIT_KERNEL.
+ */
+static int part_backend(const char *arg, char *be, size_t belen,
+			char *name, size_t namelen)
 {
-	char dir[PATH_MAX], p[PATH_MAX + 16];
-	int ret;
+	const char *slash = strchr(arg, '/');
+	char p[PATH_MAX];
 
-	if (argc != 2)
-		return usage_err("format takes a partition name");
-	ret = find_cfs(argv[1], dir, sizeof(dir));
-	if (ret)
-		return ret;
-	snprintf(p, sizeof(p), "%s/format", dir);
+	if (slash) {
+		if (slash == arg || (size_t)(slash - arg) >= belen ||
+		    !valid_name(slash + 1) || strchr(slash + 1, '/'))
+			return usage_err("bad partition name");
+		snprintf(be, belen, "%.*s", (int)(slash - arg), arg);
+		snprintf(name, namelen, "%s", slash + 1);
+		return 0;
+	}
+	if (!valid_name(arg))
+		return usage_err("bad partition name");
+	snprintf(name, namelen, "%s", arg);
+	snprintf(p, sizeof(p), CLASS_DIR "/%s/backend", arg);
+	if (read_attr(p, be, belen)) {
+		if (errno == ENOENT) {
+			msg("no partition %s (no %s/%s)", arg, CLASS_DIR, arg);
+			return EXIT_KERNEL;
+		}
+		return sys_err("%s", p);
+	}
+	return 0;
+}
+
+/* Write val to the backend's recovery attribute; explain the errors. */
+static int write_recovery(const char *be, const char *attr, const char *val,
+			  const char *what)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), CFS_DIR "/%s", be);
+	if (access(p, F_OK))
+		return sys_err("backend %s", p);
+	snprintf(p, sizeof(p), CFS_DIR "/%s/%s", be, attr);
 	if (access(p, F_OK)) {
 		msg("format: not supported by this kernel (no %s)", p);
 		return EXIT_NOTSUP;
 	}
-	return set_attr(dir, "format", "1");
+	if (!write_attr(p, val))
+		return 0;
+	switch (errno) {
+	case EBUSY:
+		return sys_err("format %s: %s", what,
+			       !strcmp(attr, "format") ?
+			       "it is open (close every user first)" :
+			       "the label records runtime partitions (remove them first)");
+	case EROFS:
+		return sys_err("format %s: write-protected by its configuration",
+			       what);
+	case ENOENT:
+		return sys_err("format %s: not a live partition of backend %s",
+			       what, be);
+	default:
+		return sys_err("format %s", what);
+	}
+}
+
+static int cmd_format(int argc, char **argv)
+{
+	char be[KNVRAM_NAME_MAX + 2], name[KNVRAM_NAME_MAX + 2];
+	int ret;
+
+	if (argc == 3 && !strcmp(argv[1], "--label")) {
+		if (!valid_name(argv[2]))
+			return usage_err("bad backend name");
+		return write_recovery(argv[2], "label_format", "1",
+				      "the label area");
+	}
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_err("format takes a partition name, or --label BACKEND");
+	ret = part_backend(argv[1], be, sizeof(be), name, sizeof(name));
+	return ret ? ret : write_recovery(be, "format", name, name);
 }
 
 /* ---- data ---- */

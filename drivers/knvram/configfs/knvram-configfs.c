@@ -4,6 +4,9 @@
  *
  *   /sys/kernel/config/knvram/<backend>/     one group per backend
  *       block_size, space, layout           (read-only)
+ *       format                              NAME: format that partition
+ *       label_state, label_format           the label area: ok/damaged;
+ *                                           1: format it
  *       <name>/                             mkdir: a partition
  *           size, offset, autot, dev,       (read-write until the
  *           uid, gid, mode                   partition is on the media)
@@ -731,14 +734,78 @@ static ssize_t knvram_cfs_layout_show(struct config_item *item, char *page)
 	return len;
 }
 
+/* A partition of this backend, by name: formatted, at the admin's word. */
+static ssize_t knvram_cfs_format_store(struct config_item *item,
+				       const char *page, size_t count)
+{
+	struct knvram_cfs_backend *cbe = to_cfs_backend(item);
+	struct knvram_partition *part;
+	char name[KNVRAM_NAME_MAX + 2];
+	size_t len = strcspn(page, "\n");
+	int ret;
+
+	if (!len || len > KNVRAM_NAME_MAX || page[len + !!page[len]])
+		return -EINVAL;
+	memcpy(name, page, len);
+	name[len] = '\0';
+	if (!knvram_name_valid(name))
+		return -EINVAL;
+
+	guard(mutex)(&knvram_lock);
+	if (!cbe->be)
+		return -ENODEV;
+	part = knvram_find_locked(name);
+	if (!part || part->be != cbe->be)
+		return -ENOENT;
+	ret = knvram_partition_format(part);
+	return ret ?: count;
+}
+
+static ssize_t knvram_cfs_label_state_show(struct config_item *item,
+					   char *page)
+{
+	struct knvram_cfs_backend *cbe = to_cfs_backend(item);
+
+	guard(mutex)(&knvram_lock);
+	if (!cbe->be)
+		return -ENODEV;
+	return sysfs_emit(page, "%s\n", cbe->be->label->err ? "damaged" : "ok");
+}
+
+static ssize_t knvram_cfs_label_format_store(struct config_item *item,
+					     const char *page, size_t count)
+{
+	struct knvram_cfs_backend *cbe = to_cfs_backend(item);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(page, &on);
+	if (ret)
+		return ret;
+	if (!on)
+		return -EINVAL;
+
+	guard(mutex)(&knvram_lock);
+	if (!cbe->be)
+		return -ENODEV;
+	ret = knvram_label_format(cbe->be);
+	return ret ?: count;
+}
+
 CONFIGFS_ATTR_RO(knvram_cfs_, block_size);
 CONFIGFS_ATTR_RO(knvram_cfs_, space);
 CONFIGFS_ATTR_RO(knvram_cfs_, layout);
+CONFIGFS_ATTR_WO(knvram_cfs_, format);
+CONFIGFS_ATTR_RO(knvram_cfs_, label_state);
+CONFIGFS_ATTR_WO(knvram_cfs_, label_format);
 
 static struct configfs_attribute *knvram_cfs_backend_attrs[] = {
 	&knvram_cfs_attr_block_size,
 	&knvram_cfs_attr_space,
 	&knvram_cfs_attr_layout,
+	&knvram_cfs_attr_format,
+	&knvram_cfs_attr_label_state,
+	&knvram_cfs_attr_label_format,
 	NULL
 };
 

@@ -148,7 +148,7 @@ static int knvram_attach_locked(struct knvram_partition *part,
 	lockdep_assert_held(&part->lock);
 	if (part->dead)
 		return -ENODEV;
-	if ((h->flags & KNVRAM_WRITE) && part->read_only)
+	if ((h->flags & KNVRAM_WRITE) && knvram_part_read_only(part))
 		return -EROFS;
 	if ((h->flags & KNVRAM_WRITE) && part->writer)
 		return -EBUSY;
@@ -440,8 +440,10 @@ int knvram_info_fill(struct knvram_handle *h, struct knvram_info *info,
 		info->flags |= KNVRAM_INFO_AUTOT;
 	if (knvram_frozen(part))
 		info->flags |= KNVRAM_INFO_FROZEN;
-	if (part->read_only)
+	if (knvram_part_read_only(part))
 		info->flags |= KNVRAM_INFO_READ_ONLY;
+	if (READ_ONCE(part->damaged))
+		info->flags |= KNVRAM_INFO_DAMAGED;
 	info->part_size = part->size;
 	info->block_size = part->bs;
 	info->generation = READ_ONCE(part->gen);
@@ -768,8 +770,9 @@ int knvram_partition_add(struct knvram_partition *part, u64 offset,
  * Return: The partition, or ERR_PTR(): -EINVAL for a bad name or a size or
  * offset that is not a non-zero multiple of the block size, -EEXIST if the
  * name is taken, -ENOSPC if it does not fit in the backend, -EBUSY if it
- * overlaps another partition, -EUCLEAN if the media holds no valid bank
- * and is not blank, -ENOMEM, or the backend's error.
+ * overlaps another partition, -ENOMEM, or the backend's error. Media that
+ * holds no valid bank and is not blank gives a damaged partition
+ * (read-only, salvaged content; see knvram_partition_format()).
  */
 struct knvram_partition *
 knvram_partition_create(struct knvram_backend *be,

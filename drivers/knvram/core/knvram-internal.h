@@ -24,7 +24,8 @@
  *   sync when the emergency sync interrupted it on its own CPU.
  *
  * Lock order: knvram_lock -> part->lock; handle->lock -> part->sync_mutex
- * -> part->map_lock -> part->pool_lock.
+ * -> part->map_lock -> part->pool_lock; knvram_lock -> part->sync_mutex ->
+ * part->lock (knvram_partition_format()).
  */
 #ifndef _KNVRAM_INTERNAL_H
 #define _KNVRAM_INTERNAL_H
@@ -74,6 +75,40 @@
 #define KNVRAM_MEDIA_CPU_SHIFT	8	/* the claiming CPU */
 
 struct config_item;
+
+/* knvram_bank_damage.header: what knvram_media_load() found. */
+#define KNVRAM_BANK_ACCEPTED	0
+#define KNVRAM_BANK_BLANK	1
+#define KNVRAM_BANK_INVALID	2
+
+/**
+ * struct knvram_bank_damage - one bank of a damaged partition, at load
+ * @header:    %KNVRAM_BANK_ACCEPTED, %KNVRAM_BANK_BLANK or
+ *             %KNVRAM_BANK_INVALID.
+ * @table_bad: The header is accepted, its checksum table is not.
+ * @nbad:      The header is accepted: blocks that fail their checksums.
+ * @gen:       The header is accepted: its generation.
+ */
+struct knvram_bank_damage {
+	u8 header;
+	bool table_bad;
+	u32 nbad;
+	u64 gen;
+};
+
+/**
+ * struct knvram_damage - why a partition is damaged
+ * @bank:       Its two banks.
+ * @salvaged:   The bank its content was salvaged from, or -1 (none: every
+ *              block reads as zeroes).
+ * @format_err: A format of the partition failed with this error: the
+ *              media is half-formatted, every block reads as zeroes.
+ */
+struct knvram_damage {
+	struct knvram_bank_damage bank[2];
+	int salvaged;
+	int format_err;
+};
 
 /**
  * struct knvram_label_entry - a runtime partition, as the label records it
@@ -271,6 +306,12 @@ struct knvram_snap {
  * @dead:         Removed: every call fails with -ENODEV.
  * @autot:        Default autot of new handles.
  * @read_only:    Write-protected: no writer, no write to the media.
+ * @damaged:      The media failed its checks at load (or a format failed):
+ *                read-only as @read_only, until knvram_partition_format().
+ *                Changed under @lock and @sync_mutex.
+ * @damage:       Why, under @lock.
+ * @bad:          Blocks that read as zeroes for want of a valid copy, under
+ *                @lock; empty unless @damaged.
  * @kernel_only:  No character device: knvram_open() only.
  * @runtime:      Created through configfs; recorded in the backend's label.
  * @uid:          Owner of the device node.
@@ -344,6 +385,9 @@ struct knvram_partition {
 	bool dead;
 	bool autot;
 	bool read_only;
+	bool damaged;
+	struct knvram_damage damage;
+	unsigned long *bad;
 	bool kernel_only;
 	bool runtime;
 	kuid_t uid;
@@ -357,6 +401,12 @@ struct knvram_partition {
 };
 
 #define to_knvram_partition(d) container_of(d, struct knvram_partition, dev)
+
+/* Nothing writes it: write-protected, or damaged media. */
+static inline bool knvram_part_read_only(struct knvram_partition *part)
+{
+	return part->read_only || READ_ONCE(part->damaged);
+}
 
 /**
  * struct knvram_handle - one open of a partition
@@ -459,6 +509,7 @@ knvram_runtime_lookup(struct knvram_backend *be, const char *name,
 /* label */
 int knvram_label_load(struct knvram_backend *be);
 int knvram_label_store(struct knvram_backend *be, struct knvram_label *new);
+int knvram_label_format(struct knvram_backend *be);
 struct knvram_label_entry *knvram_label_find(struct knvram_label *l,
 					     const char *name);
 
@@ -478,6 +529,7 @@ int knvram_media_alloc(struct knvram_partition *part);
 void knvram_media_free(struct knvram_partition *part);
 int knvram_media_load(struct knvram_partition *part);
 int knvram_format(struct knvram_partition *part);
+int knvram_partition_format(struct knvram_partition *part);
 int knvram_media_sync(struct knvram_partition *part);
 int knvram_media_emergency(struct knvram_partition *part, long state);
 u32 knvram_crc(const void *buf, size_t len);

@@ -201,32 +201,17 @@ int knvram_label_load(struct knvram_backend *be)
 	return 0;
 }
 
-/**
- * knvram_label_store() - write a new label
- * @be:  Backend.
- * @new: The new label; its @gen is set on success.
- *
- * Writes @new as the generation after @be->label's into the older bank.
- * The caller then replaces @be->label with @new. On failure the media
- * still holds the old label as its newest valid one.
- *
- * Context: Process context; sleeps. Caller holds knvram_lock.
- * Return: 0, -EUCLEAN if the label could not be read at load time,
- * -ENOMEM, or the backend's error.
- */
-int knvram_label_store(struct knvram_backend *be, struct knvram_label *new)
+/* Write @new as generation @gen, into bank @gen & 1, and flush. */
+static int knvram_label_write(struct knvram_backend *be,
+			      const struct knvram_label *new, u64 gen)
 {
 	/* Room to pad the label to a write unit (at most the label bank). */
 	struct knvram_label_bank *b __free(kfree) =
 		kzalloc(max_t(size_t, sizeof(*b), be->write_unit), GFP_KERNEL);
-	u64 gen = be->label->gen + 1;
 	size_t len;
 	u32 i;
 	int ret;
 
-	lockdep_assert_held(&knvram_lock);
-	if (be->label->err)
-		return be->label->err;
 	if (!b)
 		return -ENOMEM;
 
@@ -258,15 +243,78 @@ int knvram_label_store(struct knvram_backend *be, struct knvram_label *new)
 			     b, len);
 	if (!ret && be->ops->flush)
 		ret = be->ops->flush(be->priv);
-	if (ret) {
+	if (ret)
 		dev_err_ratelimited(be->dev, "%s: label update failed: %d\n",
 				    be->name, ret);
+	return ret;
+}
+
+/**
+ * knvram_label_store() - write a new label
+ * @be:  Backend.
+ * @new: The new label; its @gen is set on success.
+ *
+ * Writes @new as the generation after @be->label's into the older bank.
+ * The caller then replaces @be->label with @new. On failure the media
+ * still holds the old label as its newest valid one.
+ *
+ * Context: Process context; sleeps. Caller holds knvram_lock.
+ * Return: 0, -EUCLEAN if the label could not be read at load time,
+ * -ENOMEM, or the backend's error.
+ */
+int knvram_label_store(struct knvram_backend *be, struct knvram_label *new)
+{
+	u64 gen = be->label->gen + 1;
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+	if (be->label->err)
+		return be->label->err;
+	ret = knvram_label_write(be, new, gen);
+	if (ret)
 		return ret;
-	}
 	new->gen = gen;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(knvram_label_store);
+
+/**
+ * knvram_label_format() - write an empty label over the label area
+ * @be: Backend.
+ *
+ * For a label damaged in both banks (@be->label->err): both banks get an
+ * empty label, and runtime partitions can be made again. A valid label is
+ * formatted only if it records no runtime partition: this never erases one.
+ *
+ * Context: Process context; sleeps. Caller holds knvram_lock.
+ * Return: 0; -EBUSY if the label is valid and records a runtime
+ * partition; -ENOMEM, or the backend's error (the label is then damaged
+ * or empty, as before or half-written; @be->label is unchanged).
+ */
+int knvram_label_format(struct knvram_backend *be)
+{
+	struct knvram_label *l __free(kfree) = kzalloc(sizeof(*l), GFP_KERNEL);
+	u64 gen;
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+	if (!be->label->err && be->label->n)
+		return -EBUSY;
+	if (!l)
+		return -ENOMEM;
+	/* Bank 0 first: once it is written the label is valid, and empty. */
+	for (gen = 0; gen < 2; gen++) {
+		ret = knvram_label_write(be, l, gen);
+		if (ret)
+			return ret;
+	}
+	l->gen = 1;
+	kfree(be->label);
+	be->label = no_free_ptr(l);
+	dev_info(be->dev, "%s: label formatted\n", be->name);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(knvram_label_format);
 
 /**
  * knvram_label_find() - the entry of a runtime partition, by name

@@ -34,6 +34,8 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 
+#include <kunit/visibility.h>
+
 #include "knvram-internal.h"
 
 #define KNVRAM_MAGIC	0x52564e4b	/* "KNVR" in media byte order */
@@ -154,6 +156,12 @@ int knvram_media_alloc(struct knvram_partition *part)
 				GFP_KERNEL_ACCOUNT);
 	if (!part->hdr_buf)
 		return -ENOMEM;
+	part->bad = bitmap_zalloc(part->nblocks, GFP_KERNEL_ACCOUNT);
+	if (!part->bad) {
+		kfree(part->hdr_buf);
+		part->hdr_buf = NULL;
+		return -ENOMEM;
+	}
 	return knvram_io_alloc(part);
 }
 
@@ -161,6 +169,7 @@ void knvram_media_free(struct knvram_partition *part)
 {
 	knvram_io_free(part);
 	kfree(part->hdr_buf);
+	bitmap_free(part->bad);
 }
 
 /* Recompute a bank's table checksum from its entries. */
@@ -474,7 +483,7 @@ int knvram_media_sync(struct knvram_partition *part)
 
 	lockdep_assert_held(&part->sync_mutex);
 	/* Never written; nothing is ever committed to it either. */
-	if (part->read_only)
+	if (knvram_part_read_only(part))
 		return 0;
 restart:
 	/* Only a sync, or an emergency sync that we wait for, changes it. */
@@ -561,7 +570,7 @@ int knvram_media_emergency(struct knvram_partition *part, long state)
 	bool incr;
 	int ret = 0;
 
-	if (part->read_only || !knvram_needs_sync(part, map))
+	if (knvram_part_read_only(part) || !knvram_needs_sync(part, map))
 		return 0;
 	n = bitmap_weight(part->dirty[bank], part->nblocks);
 	incr = knvram_tcrc_incremental(part, n);
@@ -749,6 +758,67 @@ int knvram_format(struct knvram_partition *part)
 	return 0;
 }
 
+/**
+ * knvram_partition_format() - format a live partition, at the admin's word
+ * @part: Partition, on its backend's list.
+ *
+ * Writes an empty partition over the media (both banks zeroes, valid) and
+ * makes the partition's content zeroes: it is then valid, not damaged, and
+ * writable (unless write-protected). Nothing is written while any handle
+ * is open or while an emergency sync writes it.
+ *
+ * Context: Process context; sleeps. Caller holds knvram_lock.
+ * Return: 0; -EROFS if the partition is write-protected (damage aside);
+ * -EBUSY if it is open; or the backend's error, after which the
+ * partition is damaged (half-formatted) and reads as zeroes.
+ */
+int knvram_partition_format(struct knvram_partition *part)
+{
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+	/*
+	 * No normal sync (a closed writer's, the deferred emergency sync),
+	 * then no open: the sync mutex first, as a sync that closes a handle
+	 * would take them.
+	 */
+	guard(mutex)(&part->sync_mutex);
+	guard(mutex)(&part->lock);
+	if (part->dead)
+		return -ENODEV;
+	if (part->read_only)
+		return -EROFS;
+	if (part->nhandles)
+		return -EBUSY;
+	/*
+	 * Nor an emergency sync: it claims @media, then reads @damaged
+	 * (knvram_media_emergency()); we store @damaged, then read @media.
+	 * A full barrier on each side: one of us sees the other.
+	 */
+	WRITE_ONCE(part->damaged, true);
+	smp_mb();	/* pairs with the claim's cmpxchg */
+	while (atomic_read_acquire(&part->media))
+		usleep_range(500, 1000);
+	/* The checksum worker of the last commit reads the blocks. */
+	flush_work(&part->crc_work);
+
+	ret = knvram_format(part);
+	memset(&part->damage, 0, sizeof(part->damage));
+	if (ret) {
+		part->damage.salvaged = -1;
+		part->damage.format_err = ret;
+		bitmap_fill(part->bad, part->nblocks);
+		dev_err(part->be->dev, "%s: format failed (%pe): damaged\n",
+			part->name, ERR_PTR(ret));
+		return ret;
+	}
+	bitmap_zero(part->bad, part->nblocks);
+	WRITE_ONCE(part->damaged, false);
+	dev_info(part->be->dev, "%s: formatted\n", part->name);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(knvram_partition_format);
+
 /* Is @bank blank from its header to its last data byte? */
 static int knvram_bank_blank(struct knvram_partition *part, unsigned int bank)
 {
@@ -771,16 +841,115 @@ static int knvram_bank_blank(struct knvram_partition *part, unsigned int bank)
 	return 1;
 }
 
+/*
+ * Salvage from @bank, whose header is accepted: check its table and each
+ * block against its table entry. Into the blocks if @scratch is NULL: a
+ * block that fails reads as zeroes and is set in @part->bad. Into
+ * @scratch otherwise, only to count. Return: 0 or the backend's error.
+ */
+static int knvram_salvage_bank(struct knvram_partition *part,
+			       unsigned int bank, u32 table_crc, u8 *scratch,
+			       struct knvram_bank_damage *d)
+{
+	struct knvram_backend *be = part->be;
+	unsigned long b;
+	int ret;
+
+	ret = be->ops->read(be->priv, knvram_table_start(part, bank),
+			    part->crc[bank], part->nblocks * sizeof(__le32));
+	if (ret)
+		return ret;
+	knvram_tcrc_full(part, bank);
+	d->table_bad = part->tcrc[bank] != table_crc;
+
+	for (b = 0; b < part->nblocks; b++) {
+		struct knvram_blk *blk = part->map[0][b];
+		u8 *buf = scratch ?: blk->data;
+		u32 crc;
+
+		cond_resched();
+		ret = be->ops->read(be->priv, knvram_data_start(part, bank) +
+				    (u64)b * part->bs, buf, part->bs);
+		if (ret)
+			return ret;
+		crc = knvram_crc(buf, part->bs);
+		if (crc == le32_to_cpu(part->crc[bank][b])) {
+			if (!scratch)
+				blk->crc = crc;
+			continue;
+		}
+		d->nbad++;
+		if (!scratch) {
+			memset(blk->data, 0, part->bs);
+			blk->crc = knvram_crc(blk->data, part->bs);
+			__set_bit(b, part->bad);
+		}
+	}
+	return 0;
+}
+
+/*
+ * No bank is valid and the media is not blank: keep the partition, damaged
+ * (read-only, never written), with the newest content that can be read:
+ * the newest bank whose header is accepted, its failing blocks as zeroes.
+ * @hret, @blank, @gen, @table_crc as knvram_media_load() found the
+ * headers; @order, the @n banks whose header is accepted, newest first.
+ */
+static int knvram_load_damaged(struct knvram_partition *part,
+			       const int *hret, const bool *blank,
+			       const u64 *gen, const u32 *table_crc,
+			       const unsigned int *order, int n)
+{
+	u8 *scratch __free(kfree) = NULL;
+	struct knvram_damage *d = &part->damage;
+	int i, ret;
+
+	memset(d, 0, sizeof(*d));
+	d->salvaged = n ? order[0] : -1;
+	for (i = 0; i < 2; i++) {
+		d->bank[i].header = !hret[i] ? KNVRAM_BANK_ACCEPTED :
+				    blank[i] ? KNVRAM_BANK_BLANK :
+				    KNVRAM_BANK_INVALID;
+		if (!hret[i])
+			d->bank[i].gen = gen[i];
+	}
+	knvram_zero_blocks(part);
+	bitmap_zero(part->bad, part->nblocks);
+	if (!n)
+		bitmap_fill(part->bad, part->nblocks);
+	for (i = 0; i < n; i++) {
+		if (i) {
+			scratch = kmalloc(part->bs, GFP_KERNEL);
+			if (!scratch)
+				return -ENOMEM;
+		}
+		ret = knvram_salvage_bank(part, order[i], table_crc[order[i]],
+					  scratch, &d->bank[order[i]]);
+		if (ret)
+			return ret;
+	}
+	part->gen = n ? gen[order[0]] : 0;
+	WRITE_ONCE(part->damaged, true);
+	if (n)
+		dev_err(part->be->dev, "%s: no valid bank on the media: damaged, read-only; bank %u (generation %llu) salvaged, %u blocks lost\n",
+			part->name, order[0], gen[order[0]],
+			d->bank[order[0]].nbad);
+	else
+		dev_err(part->be->dev, "%s: no valid bank on the media (headers: %d, %d): damaged, read-only, reads as zeroes\n",
+			part->name, hret[0], hret[1]);
+	return 0;
+}
+
 /**
  * knvram_media_load() - bring the newest valid bank into the blocks
  * @part: A partition not yet visible to anyone.
  *
  * Blank media (both headers all 0x00 or all 0xff) is formatted. Media that
- * has a header but no valid bank is left alone.
+ * has a header but no valid bank is left alone: the partition is damaged
+ * (@part->damaged), read-only, with what could be salvaged.
  *
  * Context: Process context; sleeps.
- * Return: 0; -EUCLEAN if no bank is valid and the media is not blank;
- * -ENOMEM; or the backend's error.
+ * Return: 0, -ENOMEM, or the backend's error.
  */
 int knvram_media_load(struct knvram_partition *part)
 {
@@ -883,7 +1052,5 @@ int knvram_media_load(struct knvram_partition *part)
 		}
 	}
 
-	dev_err(dev, "%s: no valid bank on the media (headers: %d, %d); not formatting\n",
-		part->name, ret[0], ret[1]);
-	return -EUCLEAN;
+	return knvram_load_damaged(part, ret, blank, gen, table_crc, order, n);
 }

@@ -173,8 +173,9 @@ knvram_runtime_alloc(struct knvram_backend *be,
  * Return: 0; -EINVAL for a bad name or a size or offset that is not a
  * non-zero multiple of the block size; -EEXIST if the name is taken;
  * -ENOSPC if it does not fit or the label is full; -EBUSY if it overlaps
- * another partition; -EUCLEAN if the backend's label is unreadable, or the
- * partition's banks are; -ENOENT if there is no such entry (!@fresh);
+ * another partition; -EUCLEAN if the backend's label is unreadable (a
+ * partition whose banks are is created damaged); -ENOENT if there is no
+ * such entry (!@fresh);
  * -ENOMEM; or the backend's error.
  */
 int knvram_runtime_enable(struct knvram_backend *be,

@@ -4,8 +4,11 @@
  * Documented in Documentation/ABI/testing/sysfs-class-knvram.
  */
 
+#include <linux/bitmap.h>
+#include <linux/cleanup.h>
 #include <linux/device.h>
 #include <linux/kstrtox.h>
+#include <linux/mutex.h>
 #include <linux/stringify.h>
 #include <linux/sysfs.h>
 
@@ -58,9 +61,64 @@ static DEVICE_ATTR_RO(backend);
 static ssize_t read_only_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", to_knvram_partition(dev)->read_only);
+	return sysfs_emit(buf, "%d\n",
+			  knvram_part_read_only(to_knvram_partition(dev)));
 }
 static DEVICE_ATTR_RO(read_only);
+
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct knvram_partition *part = to_knvram_partition(dev);
+
+	guard(mutex)(&part->lock);
+	return sysfs_emit(buf, "%s\n", part->damaged ? "damaged" : "ok");
+}
+static DEVICE_ATTR_RO(state);
+
+/* One line a bank, as Documentation/ABI/testing/sysfs-class-knvram says. */
+static int knvram_bank_emit(struct knvram_partition *part, unsigned int i,
+			    char *buf, int len)
+{
+	const struct knvram_bank_damage *d = &part->damage.bank[i];
+
+	if (d->header == KNVRAM_BANK_BLANK)
+		return sysfs_emit_at(buf, len, "bank%u: blank\n", i);
+	if (d->header == KNVRAM_BANK_INVALID)
+		return sysfs_emit_at(buf, len, "bank%u: header invalid\n", i);
+	return sysfs_emit_at(buf, len,
+			     "bank%u: generation %llu:%s %u of %u blocks fail their checksums%s\n",
+			     i, d->gen, d->table_bad ? " table invalid," : "",
+			     d->nbad, part->nblocks,
+			     part->damage.salvaged == i ? ", salvaged" : "");
+}
+
+static ssize_t damage_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct knvram_partition *part = to_knvram_partition(dev);
+	int len;
+
+	guard(mutex)(&part->lock);
+	if (!part->damaged)
+		return sysfs_emit(buf, "none\n");
+	if (part->damage.format_err)
+		return sysfs_emit(buf, "format failed: %d\n",
+				  part->damage.format_err);
+	len = knvram_bank_emit(part, 0, buf, 0);
+	return len + knvram_bank_emit(part, 1, buf, len);
+}
+static DEVICE_ATTR_RO(damage);
+
+static ssize_t bad_blocks_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct knvram_partition *part = to_knvram_partition(dev);
+
+	guard(mutex)(&part->lock);
+	return bitmap_print_to_pagebuf(true, buf, part->bad, part->nblocks);
+}
+static DEVICE_ATTR_RO(bad_blocks);
 
 /* The statistics: one show function, the field found by offset. */
 struct knvram_stat_attr {
@@ -105,6 +163,9 @@ static struct attribute *knvram_attrs[] = {
 	&dev_attr_dirty.attr,
 	&dev_attr_backend.attr,
 	&dev_attr_read_only.attr,
+	&dev_attr_state.attr,
+	&dev_attr_damage.attr,
+	&dev_attr_bad_blocks.attr,
 	&knvram_stat_sync_count.attr.attr,
 	&knvram_stat_sync_bytes.attr.attr,
 	&knvram_stat_sync_last_ns.attr.attr,

@@ -1187,39 +1187,141 @@ static void kt_media_one_bank_bad(struct kunit *test)
 	kt_expect_part(test, KT_PART, m1, "after repairing the bad bank");
 }
 
+/* Damage block @b of the newest (or the older) bank of kt_two_generations(). */
+static void kt_corrupt_block(struct kt_ctx *ctx, bool older, unsigned int b)
+{
+	unsigned int bank = (ctx->gen0 + 2 + older) & 1;
+
+	ctx->fake.mem[ctx->data_start[bank] + (u64)b * KT_BS + 100] ^= 0xa5;
+}
+
+static int kt_format(struct knvram_partition *part)
+{
+	guard(mutex)(&knvram_lock);
+	return knvram_partition_format(part);
+}
+
+/* @part's bad block list, as its sysfs file shows it. */
+static void kt_expect_bad(struct kunit *test, struct knvram_partition *part,
+			  const char *want, const char *what)
+{
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	bitmap_print_to_pagebuf(true, buf, part->bad, part->nblocks);
+	KUNIT_EXPECT_STREQ_MSG(test, buf, want, "%s: bad blocks", what);
+}
+
+/* A damaged partition: read-only, never written, content @want. */
+static void kt_expect_damaged(struct kunit *test, struct kt_ctx *ctx,
+			      const u8 *want, const char *bad,
+			      const char *what)
+{
+	unsigned int writes = ctx->fake.writes;
+	struct knvram_info info;
+	struct knvram_handle *r;
+
+	KUNIT_EXPECT_TRUE_MSG(test, ctx->part->damaged, "%s", what);
+	kt_expect_bad(test, ctx->part, bad, what);
+	KUNIT_EXPECT_EQ_MSG(test, kt_open_err(KT_PART, KNVRAM_WRITE), -EROFS,
+			    "%s", what);
+	r = kt_open(test, KT_PART, 0);
+	KUNIT_ASSERT_EQ(test, knvram_get_info(r, &info), 0);
+	KUNIT_EXPECT_EQ_MSG(test, info.flags &
+			    (KNVRAM_INFO_DAMAGED | KNVRAM_INFO_READ_ONLY),
+			    KNVRAM_INFO_DAMAGED | KNVRAM_INFO_READ_ONLY,
+			    "%s", what);
+	kt_expect_content(test, r, want, what);
+	/* Neither an admin's sync nor the emergency sync writes it. */
+	KUNIT_EXPECT_EQ(test, knvram_sync(r), 0);
+	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
+	knvram_emergency_end();
+	kt_close(test, r);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->fake.writes, writes, "%s: written",
+			    what);
+}
+
+/*
+ * No valid bank: the partition is created damaged, with what the newest
+ * bank whose header is accepted holds (failing blocks as zeroes), and the
+ * media is left as it is.
+ */
 static void kt_media_both_banks_bad(struct kunit *test)
 {
 	u8 *m1 = kt_buf(test, KT_SIZE), *m2 = kt_buf(test, KT_SIZE);
+	u8 *want = kt_buf(test, KT_SIZE);
 	static const struct kt_corruption hdr0 = { "header", false, 0 };
 	static const struct kt_corruption hdr1 = { "header", true, 0 };
 	static const struct kt_corruption dat1 = { "data", true, 2 };
 	static const struct kt_corruption tab0 = { "table", false, 1 };
 	struct kt_ctx *ctx = test->priv;
+	unsigned int nb = (ctx->gen0 + 2) & 1, ob = !nb;
 	struct knvram_partition_info info;
-	struct knvram_partition *part;
+	struct knvram_damage *d;
 	unsigned int i, writes;
 	u8 *base, *before;
 
 	base = kt_two_generations(test, ctx, m1, 0x71, m2, 0x72);
 	before = kt_vzalloc(test, KT_MEDIA);
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
+		static const char * const bad[] = { "0-15\n", "5\n", "0\n",
+						    "3,7-9\n" };
+
 		kt_restore(ctx, base);
-		kt_corrupt(ctx, i == 2 ? &tab0 : &hdr0);
+		if (i == 3) {
+			kt_corrupt_block(ctx, false, 3);
+			kt_corrupt_block(ctx, false, 7);
+			kt_corrupt_block(ctx, false, 8);
+			kt_corrupt_block(ctx, false, 9);
+		} else {
+			kt_corrupt(ctx, i == 2 ? &tab0 : &hdr0);
+		}
 		kt_corrupt(ctx, i == 1 ? &dat1 : &hdr1);
 		memcpy(before, ctx->fake.mem, KT_MEDIA);
 		writes = ctx->fake.writes;
 
-		part = knvram_partition_create(ctx->be, &ctx->info);
-		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(part), -EUCLEAN,
-				    "case %u", i);
-		if (!IS_ERR(part))
-			knvram_partition_remove(part);
+		kt_create(test, ctx);
+		d = &ctx->part->damage;
+		switch (i) {
+		case 0:	/* both headers bad: zeroes */
+			memset(want, 0, KT_SIZE);
+			KUNIT_EXPECT_EQ(test, d->salvaged, -1);
+			KUNIT_EXPECT_EQ(test, d->bank[nb].header,
+					KNVRAM_BANK_INVALID);
+			break;
+		case 1:	/* newest header bad, older block 5 bad */
+			memcpy(want, m1, KT_SIZE);
+			memset(want + 5 * KT_BS, 0, KT_BS);
+			KUNIT_EXPECT_EQ(test, d->salvaged, ob);
+			KUNIT_EXPECT_EQ(test, d->bank[ob].nbad, 1);
+			KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 1);
+			break;
+		case 2:	/* newest table (entry 0) bad, older header bad */
+			memcpy(want, m2, KT_SIZE);
+			memset(want, 0, KT_BS);
+			KUNIT_EXPECT_EQ(test, d->salvaged, nb);
+			KUNIT_EXPECT_TRUE(test, d->bank[nb].table_bad);
+			KUNIT_EXPECT_EQ(test, d->bank[nb].nbad, 1);
+			break;
+		default: /* newest blocks bad, older header bad */
+			memcpy(want, m2, KT_SIZE);
+			memset(want + 3 * KT_BS, 0, KT_BS);
+			memset(want + 7 * KT_BS, 0, 3 * KT_BS);
+			KUNIT_EXPECT_EQ(test, d->salvaged, nb);
+			KUNIT_EXPECT_FALSE(test, d->bank[nb].table_bad);
+			KUNIT_EXPECT_EQ(test, d->bank[nb].nbad, 4);
+			KUNIT_EXPECT_EQ(test, d->bank[ob].header,
+					KNVRAM_BANK_INVALID);
+			KUNIT_EXPECT_EQ(test, ctx->part->gen, ctx->gen0 + 2);
+			break;
+		}
+		kt_expect_damaged(test, ctx, want, bad[i], "damaged");
+		kt_remove(ctx);
 		KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
 		KUNIT_EXPECT_EQ_MSG(test, kt_diff(before, ctx->fake.mem,
 						  KT_MEDIA), -1L,
 				    "case %u: media changed", i);
-		KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, 0), -ENOENT);
 	}
 
 	/* Media of another partition geometry is not formatted either. */
@@ -1227,16 +1329,118 @@ static void kt_media_both_banks_bad(struct kunit *test)
 	info = ctx->info;
 	info.size = KT_SIZE / 2;
 	writes = ctx->fake.writes;
-	part = knvram_partition_create(ctx->be, &info);
-	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(part), -EUCLEAN);
-	if (!IS_ERR(part))
-		knvram_partition_remove(part);
+	ctx->part = knvram_partition_create(ctx->be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->part);
+	KUNIT_EXPECT_TRUE(test, ctx->part->damaged);
+	KUNIT_EXPECT_EQ(test, ctx->part->damage.salvaged, -1);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE), -EROFS);
+	kt_remove(ctx);
 	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
 	KUNIT_EXPECT_EQ(test, kt_diff(base, ctx->fake.mem, KT_MEDIA), -1L);
 
-	/* The intact media still loads. */
+	/* The intact media still loads, not damaged. */
 	kt_create(test, ctx);
+	KUNIT_EXPECT_FALSE(test, ctx->part->damaged);
+	kt_expect_bad(test, ctx->part, "\n", "intact");
 	kt_expect_part(test, KT_PART, m2, "intact media");
+}
+
+/*
+ * Formatting a damaged partition: refused while any handle is open, then
+ * an empty valid partition, writable, that a reload finds valid.
+ */
+static void kt_media_format(struct kunit *test)
+{
+	u8 *m1 = kt_buf(test, KT_SIZE), *m2 = kt_buf(test, KT_SIZE);
+	u8 *zero = kt_buf(test, KT_SIZE);
+	static const struct kt_corruption hdr0 = { "header", false, 0 };
+	static const struct kt_corruption hdr1 = { "header", true, 0 };
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_partition_info info;
+	struct knvram_partition *ro;
+	struct knvram_handle *h, *w;
+	struct knvram_info ki;
+	unsigned int writes;
+
+	kt_two_generations(test, ctx, m1, 0x41, m2, 0x42);
+	kt_corrupt(ctx, &hdr0);
+	kt_corrupt(ctx, &hdr1);
+	kt_create(test, ctx);
+	KUNIT_ASSERT_TRUE(test, ctx->part->damaged);
+
+	/* Open, by a reader: refused, nothing written. */
+	h = kt_open(test, KT_PART, 0);
+	writes = ctx->fake.writes;
+	KUNIT_EXPECT_EQ(test, kt_format(ctx->part), -EBUSY);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_TRUE(test, ctx->part->damaged);
+	kt_close(test, h);
+
+	KUNIT_ASSERT_EQ(test, kt_format(ctx->part), 0);
+	KUNIT_EXPECT_GT(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_FALSE(test, ctx->part->damaged);
+	kt_expect_bad(test, ctx->part, "\n", "formatted");
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	KUNIT_ASSERT_EQ(test, knvram_get_info(w, &ki), 0);
+	KUNIT_EXPECT_EQ(test, ki.flags &
+			(KNVRAM_INFO_DAMAGED | KNVRAM_INFO_READ_ONLY), 0);
+	kt_expect_content(test, w, zero, "formatted");
+	/* Open by the writer: refused too. */
+	KUNIT_EXPECT_EQ(test, kt_format(ctx->part), -EBUSY);
+	kt_fill(m1, KT_SIZE, 0x43);
+	kt_pwrite(test, w, m1 + KT_BS, KT_BS, KT_BS);
+	memcpy(zero + KT_BS, m1 + KT_BS, KT_BS);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_close(test, w);
+
+	/* Valid across a reload: loaded, not formatted or damaged. */
+	kt_remove(ctx);
+	writes = ctx->fake.writes;
+	kt_create(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	KUNIT_EXPECT_FALSE(test, ctx->part->damaged);
+	kt_expect_part(test, KT_PART, zero, "after format, write, reload");
+
+	/* A healthy partition formats as well. */
+	w = kt_open(test, KT_PART, KNVRAM_WRITE | KNVRAM_NONBLOCK);
+	kt_pwrite(test, w, m1, 64, 0);
+	kt_close(test, w);
+	flush_work(&ctx->part->sync_work);
+	KUNIT_ASSERT_EQ(test, kt_format(ctx->part), 0);
+	memset(zero, 0, KT_SIZE);
+	kt_expect_part(test, KT_PART, zero, "formatted again");
+	kt_remove(ctx);
+	kt_create(test, ctx);
+	kt_expect_part(test, KT_PART, zero, "formatted again, reloaded");
+
+	/* Write-protected by configuration: refused, whatever the media. */
+	info = ctx->info;
+	info.name = KT_PART1;
+	info.offset = ctx->footprint;
+	info.read_only = true;
+	ro = knvram_partition_create(ctx->be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
+	writes = ctx->fake.writes;
+	KUNIT_EXPECT_EQ(test, kt_format(ro), -EROFS);
+	KUNIT_EXPECT_EQ(test, ctx->fake.writes, writes);
+	knvram_partition_remove(ro);
+}
+
+/* A format that fails leaves the partition damaged, reading zeroes. */
+static void kt_media_format_fails(struct kunit *test)
+{
+	u8 *zero = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+
+	kt_fake_arm(&ctx->fake, 3, false);
+	KUNIT_EXPECT_EQ(test, kt_format(ctx->part), -EIO);
+	kt_fake_disarm(&ctx->fake);
+	KUNIT_EXPECT_TRUE(test, ctx->part->damaged);
+	KUNIT_EXPECT_EQ(test, ctx->part->damage.format_err, -EIO);
+	kt_expect_damaged(test, ctx, zero, "0-15\n", "format failed");
+	KUNIT_EXPECT_EQ(test, kt_format(ctx->part), 0);
+	KUNIT_EXPECT_FALSE(test, ctx->part->damaged);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_PART, KNVRAM_WRITE), 0);
 }
 
 struct kt_torn_case {
@@ -2249,6 +2453,55 @@ static void kt_label_damaged(struct kunit *test)
 					    KT_SIZE), 0);
 }
 
+static int kt_label_format(struct knvram_backend *be)
+{
+	guard(mutex)(&knvram_lock);
+	return knvram_label_format(be);
+}
+
+/*
+ * Formatting the label: refused while a valid label records a runtime
+ * partition; a label damaged in both banks becomes an empty, valid one.
+ */
+static void kt_label_format_damaged(struct kunit *test)
+{
+	u64 bank = KNVRAM_LABEL_BANK;
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	void *snap;
+
+	/* An empty valid label formats; one with an entry does not. */
+	KUNIT_EXPECT_EQ(test, kt_label_format(ctx->be), 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->err, 0);
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT0, model, 0x37);
+	snap = kt_snapshot(test, ctx);
+	KUNIT_EXPECT_EQ(test, kt_label_format(ctx->be), -EBUSY);
+	KUNIT_EXPECT_EQ(test, kt_diff(snap, ctx->fake.mem, KT_MEDIA), -1);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 1);
+
+	/* Both banks damaged (in their headers' reserved words). */
+	ctx->fake.mem[40] ^= 1;
+	ctx->fake.mem[bank + 40] ^= 1;
+	kt_reregister(test, ctx);
+	KUNIT_ASSERT_EQ(test, ctx->be->label->err, -EUCLEAN);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, 0), -ENOENT);
+	KUNIT_ASSERT_EQ(test, kt_label_format(ctx->be), 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->err, 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 0);
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT1, model, 0x38);
+
+	/* Valid across a reload, both banks: the new partition is back. */
+	kt_reregister(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->err, 0);
+	KUNIT_EXPECT_EQ(test, ctx->be->label->n, 1);
+	kt_expect_part(test, KT_RT1, model, "after a label format");
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, 0), -ENOENT);
+}
+
 #ifdef CONFIG_FAULT_INJECTION
 /*
  * Fail each allocation of making, then of erasing, a runtime partition:
@@ -2410,6 +2663,8 @@ static struct kunit_case kt_media_cases[] = {
 	KUNIT_CASE_SLOW(kt_media_torn_format),
 	KUNIT_CASE(kt_media_one_bank_bad),
 	KUNIT_CASE(kt_media_both_banks_bad),
+	KUNIT_CASE(kt_media_format),
+	KUNIT_CASE(kt_media_format_fails),
 	KUNIT_CASE_PARAM_ATTR(kt_media_torn_sync, kt_torn_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE(kt_media_generations),
@@ -2460,6 +2715,7 @@ static struct kunit_case kt_label_cases[] = {
 	KUNIT_CASE(kt_label_restore),
 	KUNIT_CASE_SLOW(kt_label_torn),
 	KUNIT_CASE(kt_label_damaged),
+	KUNIT_CASE(kt_label_format_damaged),
 	KUNIT_CASE_SLOW(kt_label_nomem),
 	{}
 };

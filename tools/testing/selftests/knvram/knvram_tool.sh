@@ -53,6 +53,14 @@ has() {
 	grep -q -- "$1" "$2"
 }
 
+# zeroes_at PART OFFSET LEN: the tool reads LEN zero bytes there.
+zeroes_at() {
+	[ -z "$(knvram read "$1" -o "$2" -l "$3" | od -An -tx1 | tr -d ' 0\n')" ]
+}
+nonzero_at() {
+	! zeroes_at "$@"
+}
+
 # bytes OFFSET LEN: the partition's bytes, from the device itself.
 bytes() {
 	dd if=/dev/knvram/$P bs=1 skip="$1" count="$2" 2>/dev/null
@@ -209,8 +217,18 @@ check "list --json shows it disabled" sh -c \
 	"knvram list --json | grep -q '\"name\": \"$RT\", \"backend\": \"sim0\", \"state\": \"disabled\"'"
 status 0 "enable it by BACKEND/NAME" knvram enable sim0/$RT
 check "its device is back" [ -c /dev/knvram/$RT ]
-if [ -e $CFS/sim0/$RT/format ]; then
+if [ -e $CFS/sim0/format ]; then
+	printf 'not-zero' | knvram write $RT -o 100 >/dev/null 2>&1
+	check "written before the format" nonzero_at $RT 100 8
 	status 0 "format" knvram format $RT
+	check "format leaves zeroes" zeroes_at $RT 100 8
+	check "format leaves it ok" same_as $CLASS/$RT/state ok
+	exec 7</dev/knvram/$RT
+	status 1 "format of an open partition exits 1" knvram format sim0/$RT
+	exec 7<&-
+	check "the message says it is open" has "it is open" $TMP/err
+	status 1 "format of a missing partition exits 1" knvram format knvnosuch
+	status 2 "format with a bad name exits 2" knvram format sim0/a/b
 else
 	status 3 "format without the kernel's attribute exits 3" knvram format $RT
 	check "format says not supported" has "not supported by this kernel" $TMP/err
