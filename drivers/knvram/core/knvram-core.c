@@ -955,7 +955,8 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	    !config->ops->read || !config->ops->write ||
 	    !is_power_of_2(bs) || bs < KNVRAM_MIN_BLOCK ||
 	    bs > KNVRAM_MAX_BLOCK || !is_power_of_2(wu) ||
-	    wu > KNVRAM_MAX_WRITE_UNIT || config->flags & ~KNVRAM_BACKEND_NMI_SAFE)
+	    wu > KNVRAM_MAX_WRITE_UNIT || config->flags & ~KNVRAM_BACKEND_NMI_SAFE ||
+	    config->atomic_unit % KNVRAM_MAX_WRITE_UNIT)
 		return ERR_PTR(-EINVAL);
 
 	be = kzalloc(sizeof(*be), GFP_KERNEL);
@@ -973,6 +974,7 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	be->size = config->size;
 	be->block_size = bs;
 	be->write_unit = wu;
+	be->atomic_unit = config->atomic_unit;
 	be->flags = config->flags;
 	INIT_LIST_HEAD(&be->partitions);
 

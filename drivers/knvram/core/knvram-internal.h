@@ -124,6 +124,7 @@ struct knvram_label {
  * @size:       Media size in bytes.
  * @block_size: Dirty tracking and copy unit of its partitions.
  * @write_unit: Alignment of writes to the media.
+ * @atomic_unit: Bytes of the backend's atomic unit, or 0.
  * @flags:      %KNVRAM_BACKEND_NMI_SAFE.
  * @node:       Entry in the list of backends.
  * @partitions: Its partitions, under knvram_lock.
@@ -138,6 +139,7 @@ struct knvram_backend {
 	u64 size;
 	u32 block_size;
 	u32 write_unit;
+	u32 atomic_unit;
 	unsigned int flags;
 	struct list_head node;
 	struct list_head partitions;
