@@ -649,9 +649,10 @@ restart:
 	ret = knvram_sync_phase(part, bank, n, &unit, false, frozen, epoch,
 				&written);
 	/*
-	 * What was written outside the header's unit durable, then recorded
-	 * so. Nothing was: every write this bank still lacks is in the unit
-	 * (anything an earlier sync left unflushed is dirty, rewritten here).
+	 * Make what was written outside the header's unit durable, then
+	 * record it so. If nothing was, there is nothing to flush: all this
+	 * bank still lacks lies in the unit (what an earlier sync left
+	 * unflushed is still dirty or pending, and rewritten here).
 	 */
 	if (!ret && written != early) {
 		ret = knvram_sync_io_begin(part, frozen, epoch);
