@@ -60,11 +60,12 @@ struct knvram_backend_ops {
  *              becomes durable together with the others, or not at all:
  *              a power cut or a failed @flush leaves the unit as it was
  *              after the flush before (a UBI LEB replaced by
- *              ubi_leb_change(), say). A multiple of 64. The core then
- *              writes, after a sync's middle flush, the data and table
- *              bytes in the unit that holds the bank header, before the
- *              header: each unit changes once per sync, and a sync that
- *              fits in the header's unit needs no middle flush.
+ *              ubi_leb_change(), say). A multiple of 64 and of
+ *              @write_unit. The core then writes, after a sync's middle
+ *              flush, the data and table bytes in the unit that holds the
+ *              bank header, before the header: each unit changes once per
+ *              sync, and a sync that fits in the header's unit needs no
+ *              middle flush.
  * @partitions: Optional fixed partitions that the devicetree does not
  *              describe (a module parameter, say), created at
  *              registration; an offset of %KNVRAM_OFFSET_NEXT places one

@@ -71,7 +71,6 @@ struct knvram_bank_header {
 } __packed;
 
 static_assert(sizeof(struct knvram_bank_header) == 64);
-static_assert(sizeof(struct knvram_bank_header) >= KNVRAM_MAX_WRITE_UNIT);
 
 /**
  * knvram_crc() - the checksum of the media format
@@ -153,12 +152,19 @@ int knvram_bank_size(u64 size, u32 bs, u64 *bank_size)
 
 int knvram_media_alloc(struct knvram_partition *part)
 {
+	/* The header block's first write unit, the rest of it zero. */
+	part->hdr_buf = kzalloc(round_up(sizeof(struct knvram_bank_header),
+					 part->be->write_unit),
+				GFP_KERNEL_ACCOUNT);
+	if (!part->hdr_buf)
+		return -ENOMEM;
 	return knvram_io_alloc(part);
 }
 
 void knvram_media_free(struct knvram_partition *part)
 {
 	knvram_io_free(part);
+	kfree(part->hdr_buf);
 }
 
 /* Recompute a bank's table checksum from its entries. */
@@ -226,8 +232,9 @@ static int knvram_media_flush(struct knvram_partition *part)
  * The backend's atomic unit that holds @bank's header, [lo, hi) on the
  * media, or an empty span without one. What a sync writes there after its
  * middle flush lands together with the header (struct
- * knvram_backend_config, @atomic_unit): the header is 64 bytes at a block
- * boundary and the unit a multiple of 64, so the header lies inside it.
+ * knvram_backend_config, @atomic_unit): the header's write is one write
+ * unit (at least 64 bytes) at a block boundary, and the unit a multiple
+ * of both, so the header lies inside it.
  */
 struct knvram_span {
 	u64 lo;
@@ -257,7 +264,7 @@ static bool knvram_span_touches(const struct knvram_span *unit, u64 off,
  * Write the bytes of [@off, @off + @len) that lie outside @unit (@late
  * false: before the middle flush of a sync) or inside it (@late true:
  * after it, to land with the header). The pieces stay aligned to the write
- * unit: the atomic unit is a multiple of 64.
+ * unit: the atomic unit is a multiple of it.
  */
 static int knvram_write_span(struct knvram_partition *part,
 			     const struct knvram_span *unit, bool late,
@@ -359,11 +366,15 @@ static void knvram_fill_header(struct knvram_partition *part,
 	hdr->header_crc = cpu_to_le32(knvram_header_crc(hdr));
 }
 
-/* Flush (unless done), write the header of generation @gen's bank, flush. */
+/*
+ * Flush (unless done), write the header of generation @gen's bank, flush.
+ * The header is written padded with zeros to a whole write unit, from
+ * @part->hdr_buf: the caller writes the media (see its kernel-doc).
+ */
 static int knvram_write_header(struct knvram_partition *part, u64 gen,
 			       bool flush_first, u64 *written)
 {
-	struct knvram_bank_header hdr;
+	struct knvram_bank_header *hdr = part->hdr_buf;
 	int ret;
 
 	ret = flush_first ? knvram_media_flush(part) : 0;
@@ -371,9 +382,9 @@ static int knvram_write_header(struct knvram_partition *part, u64 gen,
 		return ret;
 	if (part->tcrc_stale[gen & 1])
 		knvram_tcrc_full(part, gen & 1);
-	knvram_fill_header(part, &hdr, gen);
-	ret = knvram_media_write(part, knvram_bank_start(part, gen & 1), &hdr,
-				 round_up(sizeof(hdr), part->be->write_unit),
+	knvram_fill_header(part, hdr, gen);
+	ret = knvram_media_write(part, knvram_bank_start(part, gen & 1), hdr,
+				 round_up(sizeof(*hdr), part->be->write_unit),
 				 written);
 	return ret ?: knvram_media_flush(part);
 }
