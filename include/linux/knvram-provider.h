@@ -25,7 +25,9 @@ struct knvram_partition;
  *         @flush.
  * @flush: Optional. Make every earlier write durable before returning.
  *         The core calls it between the data of a sync and the header that
- *         commits it, and after the header. Same context rules as @write.
+ *         commits it (unless all that data lies in the header's atomic
+ *         unit, see &struct knvram_backend_config), and after the header.
+ *         Same context rules as @write.
  *
  * All three return 0 or a negative errno. @offset and @len of @write are
  * multiples of the backend's @write_unit.
@@ -52,6 +54,18 @@ struct knvram_backend_ops {
  * @write_unit: Smallest write the media takes, a power of two that divides
  *              @block_size; 0 means 1 (byte-addressable).
  * @flags:      %KNVRAM_BACKEND_NMI_SAFE.
+ * @atomic_unit: Optional; 0 means none. The media is made of units of
+ *              this many bytes from offset 0 (the last may be shorter),
+ *              and every write into one unit since the previous @flush
+ *              becomes durable together with the others, or not at all:
+ *              a power cut or a failed @flush leaves the unit as it was
+ *              after the flush before (a UBI LEB replaced by
+ *              ubi_leb_change(), say). A multiple of 64 and of
+ *              @write_unit. The core then writes, after a sync's middle
+ *              flush, the data and table bytes in the unit that holds the
+ *              bank header, before the header: each unit changes once per
+ *              sync, and a sync that fits in the header's unit needs no
+ *              middle flush.
  * @partitions: Optional fixed partitions that the devicetree does not
  *              describe (a module parameter, say), created at
  *              registration; an offset of %KNVRAM_OFFSET_NEXT places one
@@ -69,6 +83,7 @@ struct knvram_backend_config {
 	u32 block_size;
 	u32 write_unit;
 	unsigned int flags;
+	u32 atomic_unit;
 	const struct knvram_partition_info *partitions;
 	unsigned int npartitions;
 };

@@ -6,11 +6,15 @@
  * The media is the volume's logical eraseblocks (LEBs) end to end. Writes
  * are staged in memory, one buffer per LEB, and a flush replaces every
  * staged LEB with ubi_leb_change(), which UBI makes atomic across power
- * loss. The knvram core writes a sync's data and checksum table, flushes,
- * then writes the bank header and flushes again; so a sync cut off at any
- * point leaves the header LEB of the bank being written either untouched
- * or complete after the data, and every partition reads back its old or
- * its new state. LEBs the core did not write are never written.
+ * loss: every write into a LEB since the previous flush lands at once, so
+ * the LEB is the backend's atomic unit. The knvram core writes a sync's
+ * data and checksum table outside the LEB of the bank header, flushes,
+ * then writes what goes into the header's LEB and the header, and flushes
+ * again; so each LEB changes once per sync (a sync that fits in the
+ * header's LEB is one LEB change), a sync cut off at any point leaves the
+ * header LEB of the bank being written either untouched or complete after
+ * the data, and every partition reads back its old or its new state. LEBs
+ * the core did not write are never written.
  *
  * Flash writes sleep: the backend is not NMI-safe, and the knvram core
  * runs its part of an emergency sync in a high-priority worker.
@@ -205,19 +209,19 @@ static int knvram_ubi_write(void *priv, u64 offset, const void *buf,
 }
 
 /*
- * Replace every staged LEB, in LEB order, each atomically.
+ * Replace every staged LEB, in LEB order, each atomically: all that was
+ * written into a LEB since the last flush lands at once (the atomic unit
+ * the backend declares).
  *
  * On an error the LEB that failed and those after it stay staged, with
- * everything written into them, and the error is returned. Dropping them
- * would be wrong: the core clears a block's "needed" bit as soon as the
- * block was handed to write(), before the flush, and on a sync error it
- * rewrites only the blocks still needed before writing the header again.
- * Blocks whose LEB was dropped would then be missing under a header that
- * claims them. Kept staged, they reach the media with the next flush, which
- * the core's retry of the sync issues before its header; and reads return
- * them meanwhile, so the core sees the media it wrote. LEBs already
- * replaced hold data of a bank that is not valid until its header is
- * written: writing them early is harmless.
+ * everything written into them, and the error is returned. Kept staged,
+ * they reach the media with the next flush, and reads return them
+ * meanwhile, so the core sees the media it wrote. The core counts a write
+ * as durable only once a flush after it succeeded, so a retry of the sync
+ * writes those blocks again, and flushes them before its header (or
+ * writes them into the header's LEB). LEBs already replaced hold data of a
+ * bank that is not valid until its header is written: writing them early
+ * is harmless.
  */
 static int knvram_ubi_flush(void *priv)
 {
@@ -343,6 +347,9 @@ static int knvram_ubi_attach(struct knvram_ubi *nv)
 	config.priv = nv;
 	config.size = size;
 	config.block_size = KNVRAM_UBI_BLOCK;
+	/* LEBs are whole pages of at least 512 bytes: a multiple of 64. */
+	if (IS_ALIGNED(vi.usable_leb_size, 64))
+		config.atomic_unit = vi.usable_leb_size;
 	WRITE_ONCE(nv->attaching, true);
 	be = knvram_backend_register(&config);
 	WRITE_ONCE(nv->attaching, false);

@@ -986,7 +986,8 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	    !config->ops->read || !config->ops->write ||
 	    !is_power_of_2(bs) || bs < KNVRAM_MIN_BLOCK ||
 	    bs > KNVRAM_MAX_BLOCK || !is_power_of_2(wu) || wu > bs ||
-	    config->flags & ~KNVRAM_BACKEND_NMI_SAFE)
+	    config->flags & ~KNVRAM_BACKEND_NMI_SAFE ||
+	    config->atomic_unit % max_t(u32, wu, KNVRAM_ATOMIC_ALIGN))
 		return ERR_PTR(-EINVAL);
 
 	be = kzalloc(sizeof(*be), GFP_KERNEL);
@@ -1004,6 +1005,7 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	be->size = config->size;
 	be->block_size = bs;
 	be->write_unit = wu;
+	be->atomic_unit = config->atomic_unit;
 	be->flags = config->flags;
 	INIT_LIST_HEAD(&be->partitions);
 

@@ -48,6 +48,11 @@
 #define KNVRAM_DEFAULT_BLOCK	4096
 #define KNVRAM_MIN_BLOCK	64
 #define KNVRAM_MAX_BLOCK	65536
+/*
+ * An atomic unit is a multiple of this and of the write unit: a bank
+ * header's write and a checksum table entry never straddle two units.
+ */
+#define KNVRAM_ATOMIC_ALIGN	64
 /* The label area at the start of every backend: two banks of this size. */
 #define KNVRAM_LABEL_BANK	4096
 /* Runtime partitions a label holds (knvram-label.c). */
@@ -158,6 +163,7 @@ struct knvram_label {
  * @size:       Media size in bytes.
  * @block_size: Dirty tracking and copy unit of its partitions.
  * @write_unit: Alignment of writes to the media.
+ * @atomic_unit: Bytes of the backend's atomic unit, or 0.
  * @flags:      %KNVRAM_BACKEND_NMI_SAFE.
  * @node:       Entry in the list of backends.
  * @partitions: Its partitions, under knvram_lock.
@@ -172,6 +178,7 @@ struct knvram_backend {
 	u64 size;
 	u32 block_size;
 	u32 write_unit;
+	u32 atomic_unit;
 	unsigned int flags;
 	struct list_head node;
 	struct list_head partitions;

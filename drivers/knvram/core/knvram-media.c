@@ -11,7 +11,11 @@
  * entries, then (after a flush) the header with generation g + 1 and the
  * CRC32 of the whole table, then a flush. Until the header is complete, the
  * bank fails its header, table or block checksums and the other bank,
- * untouched, is the newest valid one. See Documentation/driver-api/knvram.rst.
+ * untouched, is the newest valid one. On a backend with an atomic unit,
+ * the bytes of the data and table that lie in the header's unit are
+ * written after the middle flush, right before the header, and land with
+ * it; the middle flush is skipped when nothing lies outside that unit.
+ * See Documentation/driver-api/knvram.rst.
  *
  * A normal sync (knvram_media_sync()) writes a snapshot of the committed
  * blocks taken under the partition's map lock; the emergency sync
@@ -233,28 +237,89 @@ static int knvram_media_flush(struct knvram_partition *part)
 	return be->ops->flush ? be->ops->flush(be->priv) : 0;
 }
 
-/* Write the table entries of blocks [first, last] of @bank. */
+/*
+ * The backend's atomic unit that holds @bank's header, [lo, hi) on the
+ * media, or an empty span without one. What a sync writes there after its
+ * middle flush lands together with the header (struct
+ * knvram_backend_config, @atomic_unit): the header's write is one write
+ * unit (at least 64 bytes) at a block boundary, and the unit a multiple
+ * of both, so the header lies inside it.
+ */
+struct knvram_span {
+	u64 lo;
+	u64 hi;
+};
+
+static struct knvram_span knvram_header_unit(struct knvram_partition *part,
+					     unsigned int bank)
+{
+	u64 start = knvram_bank_start(part, bank);
+	u32 au = part->be->atomic_unit, rem;
+
+	if (!au)
+		return (struct knvram_span){ 0, 0 };
+	div_u64_rem(start, au, &rem);
+	return (struct knvram_span){ start - rem, start - rem + au };
+}
+
+/* Does [@off, @off + @len) share a byte with @unit? */
+static bool knvram_span_touches(const struct knvram_span *unit, u64 off,
+				u64 len)
+{
+	return off < unit->hi && off + len > unit->lo;
+}
+
+/*
+ * Write the bytes of [@off, @off + @len) that lie outside @unit (@late
+ * false: before the middle flush of a sync) or inside it (@late true:
+ * after it, to land with the header). The pieces stay aligned to the write
+ * unit: the atomic unit is a multiple of it.
+ */
+static int knvram_write_span(struct knvram_partition *part,
+			     const struct knvram_span *unit, bool late,
+			     u64 off, const void *buf, size_t len,
+			     u64 *written)
+{
+	u64 end = off + len;
+	u64 lo = clamp(unit->lo, off, end), hi = clamp(unit->hi, off, end);
+	int ret = 0;
+
+	if (late)
+		return hi > lo ? knvram_media_write(part, lo, buf + (lo - off),
+						    hi - lo, written) : 0;
+	if (lo > off)
+		ret = knvram_media_write(part, off, buf, lo - off, written);
+	if (!ret && end > hi)
+		ret = knvram_media_write(part, hi, buf + (hi - off), end - hi,
+					 written);
+	return ret;
+}
+
+/* Write the table entries of blocks [first, last] of @bank, as above. */
 static int knvram_write_table(struct knvram_partition *part, unsigned int bank,
 			      unsigned long first, unsigned long last,
+			      const struct knvram_span *unit, bool late,
 			      u64 *written)
 {
 	u32 wu = part->be->write_unit;
 	u64 start = round_down(first * sizeof(__le32), wu);
 	u64 end = round_up((last + 1) * sizeof(__le32), wu);
 
-	return knvram_media_write(part, knvram_table_start(part, bank) + start,
-				  (u8 *)part->crc[bank] + start, end - start,
-				  written);
+	return knvram_write_span(part, unit, late,
+				 knvram_table_start(part, bank) + start,
+				 (u8 *)part->crc[bank] + start, end - start,
+				 written);
 }
 
 /*
  * The next run, from entry @from on, of table entries of @bank that differ
- * from the media (@tpend): write it, and move @from past it. They stay in
- * @tpend until a flush made them durable. Return: 1 if there was none, 0
- * or the error.
+ * from the media (@tpend): write its part outside or inside @unit (@late),
+ * and move @from past it. They stay in @tpend until a flush made them
+ * durable. Return: 1 if there was none, 0 or the error.
  */
 static int knvram_write_table_run(struct knvram_partition *part,
 				  unsigned int bank, unsigned long *from,
+				  const struct knvram_span *unit, bool late,
 				  u64 *written)
 {
 	unsigned long first, last;
@@ -264,9 +329,33 @@ static int knvram_write_table_run(struct knvram_partition *part,
 	if (first >= part->nblocks)
 		return 1;
 	last = find_next_zero_bit(part->tpend[bank], part->nblocks, first) - 1;
-	ret = knvram_write_table(part, bank, first, last, written);
+	ret = knvram_write_table(part, bank, first, last, unit, late, written);
 	*from = last + 1;
 	return ret;
+}
+
+/*
+ * After the middle flush: the table entries of @bank outside @unit are
+ * durable. Entries are 4 bytes at 4-byte offsets from a block boundary and
+ * the unit's ends are multiples of 64: each entry is wholly in or out.
+ */
+static void knvram_tpend_outside_durable(struct knvram_partition *part,
+					 unsigned int bank,
+					 const struct knvram_span *unit)
+{
+	u64 ts = knvram_table_start(part, bank), lo = 0, hi = 0;
+
+	if (unit->hi > ts)
+		hi = min_t(u64, div_u64(unit->hi - ts, sizeof(__le32)),
+			   part->nblocks);
+	if (unit->lo > ts)
+		lo = min_t(u64, div_u64(unit->lo - ts, sizeof(__le32)), hi);
+	if (lo >= hi) {
+		bitmap_zero(part->tpend[bank], part->nblocks);
+		return;
+	}
+	bitmap_clear(part->tpend[bank], 0, lo);
+	bitmap_clear(part->tpend[bank], hi, part->nblocks - hi);
 }
 
 static void knvram_fill_header(struct knvram_partition *part,
@@ -309,45 +398,73 @@ static int knvram_write_header(struct knvram_partition *part, u64 gen,
 	return ret ?: knvram_media_flush(part);
 }
 
+/* Media bytes of block @b of @bank. */
+static u64 knvram_blk_start(struct knvram_partition *part, unsigned int bank,
+			    unsigned long b)
+{
+	return knvram_data_start(part, bank) + (u64)b * part->bs;
+}
+
 /*
- * Write block @b of @bank from @blk and set its table entry in memory.
- * Until a flush of this CPU makes the write durable, @bank holds an unknown
- * version of the block: an emergency sync that takes over the media from
- * another CPU must write it again. The emergency sync itself (@durable)
- * flushes before anyone could look, and records the version at once.
+ * Write block @b of @bank from @blk: its bytes outside @unit and, in
+ * memory, its table entry (@late false); or its bytes inside @unit (@late
+ * true). Until a flush of this CPU makes all of it durable, @bank holds an
+ * unknown version of the block: an emergency sync that takes over the
+ * media from another CPU must write it again.
  */
 static int knvram_write_blk(struct knvram_partition *part, unsigned int bank,
 			    unsigned long b, struct knvram_blk *blk,
-			    bool update_tcrc, bool durable, u64 *written)
+			    const struct knvram_span *unit, bool late,
+			    bool update_tcrc, u64 *written)
 {
-	u32 crc = knvram_blk_crc(part, blk);
+	u32 crc;
 	int ret;
 
+	if (late)
+		return knvram_write_span(part, unit, true,
+					 knvram_blk_start(part, bank, b),
+					 blk->data, part->bs, written);
+	crc = knvram_blk_crc(part, blk);
 	WRITE_ONCE(part->bank_ver[bank][b], U64_MAX);
-	ret = knvram_media_write(part, knvram_data_start(part, bank) +
-				 (u64)b * part->bs, blk->data, part->bs,
-				 written);
+	ret = knvram_write_span(part, unit, false,
+				knvram_blk_start(part, bank, b), blk->data,
+				part->bs, written);
 	if (ret)
 		return ret;
-	if (durable)
-		WRITE_ONCE(part->bank_ver[bank][b], blk->ver);
 	knvram_set_entry(part, bank, b, crc, update_tcrc);
 	return 0;
 }
 
+/* Has block @b of @bank bytes in @unit: is it finished after the middle flush? */
+static bool knvram_blk_late(struct knvram_partition *part, unsigned int bank,
+			    unsigned long b, const struct knvram_span *unit)
+{
+	return knvram_span_touches(unit, knvram_blk_start(part, bank, b),
+				   part->bs);
+}
+
 /*
- * After the flush that made a normal sync's writes durable: what @bank
+ * After the flush that made a normal sync's writes outside @unit durable
+ * (@late false), or all of them (@late true, after the header): what @bank
  * holds now, for an emergency sync that may take over from here.
  */
 static void knvram_sync_durable(struct knvram_partition *part,
-				unsigned int bank, u32 n)
+				unsigned int bank, u32 n,
+				const struct knvram_span *unit, bool late)
 {
 	u32 i;
 
-	for (i = 0; i < n; i++)
-		WRITE_ONCE(part->bank_ver[bank][part->snap[i].idx],
-			   part->snap[i].blk->ver);
-	bitmap_zero(part->tpend[bank], part->nblocks);
+	for (i = 0; i < n; i++) {
+		u32 b = part->snap[i].idx;
+
+		if (knvram_blk_late(part, bank, b, unit) == late)
+			WRITE_ONCE(part->bank_ver[bank][b],
+				   part->snap[i].blk->ver);
+	}
+	if (late)
+		bitmap_zero(part->tpend[bank], part->nblocks);
+	else
+		knvram_tpend_outside_durable(part, bank, unit);
 }
 
 /* Does the newest bank lack a block of the committed copy @map? */
@@ -443,16 +560,61 @@ static int knvram_sync_io_begin(struct knvram_partition *part, bool frozen,
 	return ret;
 }
 
-/* The header of the bank, and the generation the partition is at. */
-static int knvram_sync_header(struct knvram_partition *part, u64 gen,
-			      bool frozen, u32 epoch, u64 *written)
+/*
+ * One phase of a normal sync: the snapshot's blocks and the table runs,
+ * their parts outside @unit (@late false) or inside it (@late true).
+ */
+static int knvram_sync_phase(struct knvram_partition *part, unsigned int bank,
+			     u32 n, const struct knvram_span *unit, bool late,
+			     bool frozen, u32 epoch, u64 *written)
+{
+	unsigned long from = 0;
+	bool incr = knvram_tcrc_incremental(part, n);
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < n && !ret; i++) {
+		u32 b = part->snap[i].idx;
+
+		if (late && !knvram_blk_late(part, bank, b, unit))
+			continue;
+		ret = knvram_sync_io_begin(part, frozen, epoch);
+		if (!ret)
+			ret = knvram_write_blk(part, bank, b, part->snap[i].blk,
+					       unit, late, incr, written);
+		knvram_io_end(part);
+		cond_resched();
+	}
+	/*
+	 * The table entries that differ from the media, in runs: these
+	 * blocks, and those of an earlier sync that failed before its table.
+	 */
+	while (!ret) {
+		ret = knvram_sync_io_begin(part, frozen, epoch);
+		if (!ret)
+			ret = knvram_write_table_run(part, bank, &from, unit,
+						     late, written);
+		knvram_io_end(part);
+	}
+	return ret == 1 ? 0 : ret;
+}
+
+/*
+ * The header of the bank, the flush after it, what that made durable, and
+ * the generation the partition is at.
+ */
+static int knvram_sync_header(struct knvram_partition *part, u64 gen, u32 n,
+			      const struct knvram_span *unit, bool frozen,
+			      u32 epoch, u64 *written)
 {
 	int ret = knvram_sync_io_begin(part, frozen, epoch);
 
 	if (!ret)
 		ret = knvram_write_header(part, gen, false, written);
-	if (!ret)
+	if (!ret) {
+		knvram_sync_durable(part, gen & 1, n, unit, true);
 		WRITE_ONCE(part->gen, gen);
+	}
 	knvram_io_end(part);
 	return ret;
 }
@@ -467,17 +629,23 @@ static int knvram_sync_header(struct knvram_partition *part, u64 gen,
  * writes or commits take. If an emergency sync takes over the media
  * meanwhile, this waits for it and starts again.
  *
+ * What lies outside the backend's atomic unit that holds the header is
+ * written first and flushed; what lies inside it is written after that
+ * flush, then the header, then a flush: so each atomic unit is changed
+ * once, and a sync that fits in the header's unit is one atomic change
+ * with no middle flush.
+ *
  * Context: Process context; sleeps.
  * Return: 0, or the backend's error. On error the blocks not yet written
  * stay dirty and the next sync writes them.
  */
 int knvram_media_sync(struct knvram_partition *part)
 {
-	u64 t0 = ktime_get_mono_fast_ns(), written = 0;
-	unsigned long from;
+	u64 t0 = ktime_get_mono_fast_ns(), written = 0, early;
+	struct knvram_span unit;
 	unsigned int bank;
-	bool frozen, incr;
-	u32 n, i, epoch;
+	u32 n, epoch;
+	bool frozen;
 	u64 gen;
 	int ret;
 
@@ -489,6 +657,7 @@ restart:
 	/* Only a sync, or an emergency sync that we wait for, changes it. */
 	gen = READ_ONCE(part->gen);
 	bank = (gen + 1) & 1;
+	unit = knvram_header_unit(part, bank);
 	/* Pairs with the release of @media by the emergency sync. */
 	epoch = smp_load_acquire(&part->media_epoch);
 	ret = knvram_take_snapshot(part, bank, &frozen);
@@ -496,42 +665,29 @@ restart:
 		return 0;
 	n = ret;
 
-	incr = knvram_tcrc_incremental(part, n);
-	ret = 0;
-	from = 0;
-	for (i = 0; i < n && !ret; i++) {
-		ret = knvram_sync_io_begin(part, frozen, epoch);
-		if (!ret)
-			ret = knvram_write_blk(part, bank, part->snap[i].idx,
-					       part->snap[i].blk, incr, false,
-					       &written);
-		knvram_io_end(part);
-		cond_resched();
-	}
+	early = written;
+	ret = knvram_sync_phase(part, bank, n, &unit, false, frozen, epoch,
+				&written);
 	/*
-	 * The table entries that differ from the media, in runs: these
-	 * blocks, and those of an earlier sync that failed before its table.
+	 * Make what was written outside the header's unit durable, then
+	 * record it so. If nothing was, there is nothing to flush: all this
+	 * bank still lacks lies in the unit (what an earlier sync left
+	 * unflushed is still dirty or pending, and rewritten here).
 	 */
-	while (!ret) {
-		ret = knvram_sync_io_begin(part, frozen, epoch);
-		if (!ret)
-			ret = knvram_write_table_run(part, bank, &from,
-						     &written);
-		knvram_io_end(part);
-	}
-	if (ret == 1)
-		ret = 0;
-	/* Data and table durable, then recorded so; then the header. */
-	if (!ret) {
+	if (!ret && written != early) {
 		ret = knvram_sync_io_begin(part, frozen, epoch);
 		if (!ret)
 			ret = knvram_media_flush(part);
 		if (!ret)
-			knvram_sync_durable(part, bank, n);
+			knvram_sync_durable(part, bank, n, &unit, false);
 		knvram_io_end(part);
 	}
 	if (!ret)
-		ret = knvram_sync_header(part, gen + 1, frozen, epoch, &written);
+		ret = knvram_sync_phase(part, bank, n, &unit, true, frozen,
+					epoch, &written);
+	if (!ret)
+		ret = knvram_sync_header(part, gen + 1, n, &unit, frozen, epoch,
+					 &written);
 	knvram_drop_snapshot(part, bank, n);
 
 	if (ret == -EAGAIN) {
@@ -566,30 +722,41 @@ int knvram_media_emergency(struct knvram_partition *part, long state)
 	struct knvram_blk **map = part->map[knvram_latch_copy(state)];
 	u64 gen = READ_ONCE(part->gen), written = 0;
 	unsigned int bank = (gen + 1) & 1;
-	unsigned long b, n;
-	bool incr;
+	struct knvram_span unit;
+	bool incr, late;
+	unsigned long b;
 	int ret = 0;
 
 	if (knvram_part_read_only(part) || !knvram_needs_sync(part, map))
 		return 0;
-	n = bitmap_weight(part->dirty[bank], part->nblocks);
-	incr = knvram_tcrc_incremental(part, n);
-	for_each_set_bit(b, part->dirty[bank], part->nblocks) {
-		if (map[b]->ver == READ_ONCE(part->bank_ver[bank][b]))
-			continue;
-		ret = knvram_write_blk(part, bank, b, map[b], incr, false,
-				       &written);
+	unit = knvram_header_unit(part, bank);
+	incr = knvram_tcrc_incremental(part, bitmap_weight(part->dirty[bank],
+							   part->nblocks));
+	/* As knvram_media_sync(): outside the header's unit, flush, inside. */
+	for (late = false; ; late = true) {
+		for_each_set_bit(b, part->dirty[bank], part->nblocks) {
+			if (map[b]->ver == READ_ONCE(part->bank_ver[bank][b]) ||
+			    (late && !knvram_blk_late(part, bank, b, &unit)))
+				continue;
+			ret = knvram_write_blk(part, bank, b, map[b], &unit,
+					       late, incr, &written);
+			if (ret)
+				goto out;
+		}
+		b = 0;
+		do {
+			ret = knvram_write_table_run(part, bank, &b, &unit,
+						     late, &written);
+		} while (!ret);
+		if (ret < 0 || late)
+			break;
+		ret = written ? knvram_media_flush(part) : 0;
 		if (ret)
-			goto out;
+			break;
 	}
-	b = 0;
-	do {
-		ret = knvram_write_table_run(part, bank, &b, &written);
-	} while (!ret);
 	if (ret < 0)
 		goto out;
-	/* knvram_write_header() flushes first: all of it is durable then. */
-	ret = knvram_write_header(part, gen + 1, true, &written);
+	ret = knvram_write_header(part, gen + 1, false, &written);
 	if (ret)
 		goto out;
 	for_each_set_bit(b, part->dirty[bank], part->nblocks)

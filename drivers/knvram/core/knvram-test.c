@@ -2,7 +2,10 @@
 /*
  * KUnit tests of the knvram core, against a fake backend: media in RAM,
  * write and flush counters, a log of the writes, and a "power fails after N
- * writes" knob whose failing write may land half of its bytes (torn).
+ * writes" knob whose failing write may land half of its bytes (torn). With
+ * an atomic unit, the fake stages writes per unit until a flush, as the UBI
+ * backend stages LEBs, and the power may fail before any write or before
+ * any unit a flush replaces.
  *
  * The tests use the consumer and provider APIs. They look at the
  * partition's internals (geometry, generation, statistics) only to check
@@ -58,7 +61,15 @@ struct kt_write {
  * @wu:         The write unit, if not %KT_WU.
  * @nlog:       Entries in @log.
  * @log_full:   More writes happened than @log holds.
- * @log:        What was written where (the landed part of a torn write).
+ * @log:        What was written where (the landed part of a torn write);
+ *              with @unit, flushes too, as entries of length 0.
+ * @unit:       Atomic unit declared to the core, or 0: writes go to @stage
+ *              and reach @mem, unit by unit in order, at a flush.
+ * @stage:      The media as read back: @mem and the staged writes.
+ * @staged:     Units written since their last flush.
+ * @changes:    Per unit, how often a flush replaced it.
+ * @steps:      Writes and unit replacements that succeeded (with @unit,
+ *              what @fail_after counts).
  *
  * The ops take no lock and sleep on nothing, so the backend is NMI-safe
  * and the emergency sync writes it directly. The tests run one thread.
@@ -78,7 +89,14 @@ struct kt_fake {
 	unsigned int nlog;
 	bool log_full;
 	struct kt_write log[KT_LOG_MAX];
+	u32 unit;
+	u8 *stage;
+	unsigned long *staged;
+	unsigned int *changes;
+	unsigned int steps;
 };
+
+#define KT_UNITS_MAX	(KT_MEDIA / 1024)
 
 struct kt_ctx {
 	struct device *dev;
@@ -103,8 +121,14 @@ static int kt_fake_read(void *priv, u64 off, void *buf, size_t len)
 		fake->bad_io++;
 		return -EINVAL;
 	}
-	memcpy(buf, fake->mem + off, len);
+	memcpy(buf, (fake->unit ? fake->stage : fake->mem) + off, len);
 	return 0;
+}
+
+/* Writes, or with an atomic unit steps, that happened so far. */
+static unsigned int kt_fake_count(struct kt_fake *fake)
+{
+	return fake->unit ? fake->steps : fake->writes;
 }
 
 static void kt_fake_log(struct kt_fake *fake, u64 off, size_t len)
@@ -128,18 +152,48 @@ static int kt_fake_write(void *priv, u64 off, const void *buf, size_t len)
 	}
 	if (fake->dead)
 		return -EIO;
-	if (fake->armed && fake->writes >= fake->fail_after) {
+	if (fake->armed && kt_fake_count(fake) >= fake->fail_after) {
 		fake->dead = true;
-		landed = fake->torn ? round_down(len / 2, wu) : 0;
+		landed = fake->torn && !fake->unit ?
+			 round_down(len / 2, wu) : 0;
 		memcpy(fake->mem + off, buf, landed);
 		if (landed)
 			kt_fake_log(fake, off, landed);
 		return -EIO;
 	}
-	memcpy(fake->mem + off, buf, len);
+	if (fake->unit) {
+		memcpy(fake->stage + off, buf, len);
+		bitmap_set(fake->staged, off / fake->unit,
+			   (off + len - 1) / fake->unit - off / fake->unit + 1);
+		fake->steps++;
+	} else {
+		memcpy(fake->mem + off, buf, len);
+	}
 	kt_fake_log(fake, off, len);
 	fake->writes++;
 	fake->bytes += len;
+	return 0;
+}
+
+/* Replace the staged units in order, each at once; stop where power fails. */
+static int kt_fake_flush_units(struct kt_fake *fake)
+{
+	unsigned long u;
+
+	kt_fake_log(fake, 0, 0);
+	for_each_set_bit(u, fake->staged, KT_UNITS_MAX) {
+		size_t off = u * fake->unit;
+		size_t len = min_t(size_t, fake->unit, fake->size - off);
+
+		if (fake->armed && fake->steps >= fake->fail_after) {
+			fake->dead = true;
+			return -EIO;
+		}
+		memcpy(fake->mem + off, fake->stage + off, len);
+		__clear_bit(u, fake->staged);
+		fake->changes[u]++;
+		fake->steps++;
+	}
 	return 0;
 }
 
@@ -148,6 +202,8 @@ static int kt_fake_flush(void *priv)
 	struct kt_fake *fake = priv;
 
 	if (fake->dead)
+		return -EIO;
+	if (fake->unit && kt_fake_flush_units(fake))
 		return -EIO;
 	fake->flushes++;
 	return 0;
@@ -163,7 +219,7 @@ static const struct knvram_backend_ops kt_fake_ops = {
 static void kt_fake_arm(struct kt_fake *fake, unsigned int n, bool torn)
 {
 	fake->armed = true;
-	fake->fail_after = fake->writes + n;
+	fake->fail_after = kt_fake_count(fake) + n;
 	fake->torn = torn;
 }
 
@@ -378,6 +434,7 @@ static void kt_register(struct kunit *test, struct kt_ctx *ctx)
 	cfg.block_size = KT_BS;
 	cfg.write_unit = KT_WU;
 	cfg.flags = KNVRAM_BACKEND_NMI_SAFE;
+	cfg.atomic_unit = ctx->fake.unit;
 	ctx->be = knvram_backend_register(&cfg);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->be);
 	ret = kunit_add_action_or_reset(test, kt_unregister_action, ctx->be);
@@ -1944,6 +2001,8 @@ static void kt_backend_bad_config(struct kunit *test)
 	KT_BAD(name, NULL, -EINVAL);
 	KT_BAD(dev, NULL, -EINVAL);
 	KT_BAD(flags, BIT(5), -EINVAL);
+	KT_BAD(atomic_unit, 100, -EINVAL);
+	KT_BAD(atomic_unit, 4096 + 32, -EINVAL);
 	KT_BAD(size, 0, -EINVAL);
 	KT_BAD(size, 2 * KT_BS, -EINVAL);
 	KT_BAD(name, KT_BACKEND, -EEXIST);
@@ -1951,7 +2010,17 @@ static void kt_backend_bad_config(struct kunit *test)
 	KT_BAD(write_unit, 4096, 0);
 	KT_BAD(block_size, 64, 0);
 	KT_BAD(block_size, 65536, 0);
+	KT_BAD(atomic_unit, 64, 0);
+	KT_BAD(atomic_unit, 262016, 0);
 #undef KT_BAD
+
+	/* An atomic unit is whole write units too. */
+	cfg = good;
+	cfg.write_unit = KT_WIDE_WU;
+	cfg.atomic_unit = 3 * 64;
+	KUNIT_EXPECT_EQ(test, kt_register_err(&cfg), -EINVAL);
+	cfg.atomic_unit = 2 * KT_WIDE_WU;
+	KUNIT_EXPECT_EQ(test, kt_register_err(&cfg), 0);
 
 	/* 0 means the defaults: 4096-byte blocks, byte writes. */
 	be = knvram_backend_register(&good);
@@ -2632,6 +2701,375 @@ static void kt_media_write_unit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake->bad_io, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Atomic units */
+
+struct kt_unit_case {
+	const char *desc;
+	u32 unit;
+};
+
+/*
+ * The default partition's banks are [8K, 80K) and [80K, 152K): one unit
+ * holds both; or bank 1's header, table and first ten blocks share a unit;
+ * or units of 10 KiB hold one bank header each, cut block 0 of bank 1 in
+ * two, and never hold a header and its table together in bank 0.
+ */
+static const struct kt_unit_case kt_unit_cases[] = {
+	{ "one unit of 256 KiB for both banks", 256 * 1024 },
+	{ "units of 64 KiB", 64 * 1024 },
+	{ "units of 10 KiB, blocks straddling them", 10 * 1024 },
+};
+
+static void kt_unit_desc(const struct kt_unit_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(kt_unit, kt_unit_cases, kt_unit_desc);
+
+/* Register the fake again, staging writes per @unit and declaring it. */
+static void kt_unit_setup(struct kunit *test, struct kt_ctx *ctx, u32 unit)
+{
+	struct kt_fake *fake = &ctx->fake;
+
+	kunit_release_action(test, kt_unregister_action, ctx->be);
+	ctx->be = NULL;
+	ctx->part = NULL;
+	fake->stage = kt_vzalloc(test, KT_MEDIA);
+	memcpy(fake->stage, fake->mem, KT_MEDIA);
+	fake->staged = kunit_kcalloc(test, BITS_TO_LONGS(KT_UNITS_MAX),
+				     sizeof(long), GFP_KERNEL);
+	fake->changes = kunit_kcalloc(test, KT_UNITS_MAX,
+				      sizeof(*fake->changes), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fake->staged);
+	KUNIT_ASSERT_NOT_NULL(test, fake->changes);
+	fake->unit = unit;
+	kt_register(test, ctx);
+	kt_create(test, ctx);
+}
+
+/* Media image @img, durable, nothing staged. */
+static void kt_unit_restore(struct kt_ctx *ctx, const void *img)
+{
+	memcpy(ctx->fake.mem, img, KT_MEDIA);
+	memcpy(ctx->fake.stage, img, KT_MEDIA);
+	bitmap_zero(ctx->fake.staged, KT_UNITS_MAX);
+}
+
+static void kt_units_of(unsigned long *set, u32 unit, u64 off, u64 len)
+{
+	bitmap_set(set, off / unit, (off + len - 1) / unit - off / unit + 1);
+}
+
+/*
+ * The units a sync of blocks @blocks into @bank writes, computed from the
+ * layout: the bank's header, the blocks, and their table entries as
+ * written (rounded out to the write unit).
+ */
+static void kt_unit_want(struct kt_ctx *ctx, unsigned int bank, u32 blocks,
+			 unsigned long *want)
+{
+	u32 unit = ctx->fake.unit;
+	unsigned long b;
+
+	bitmap_zero(want, KT_UNITS_MAX);
+	kt_units_of(want, unit, ctx->bank_start[bank], 64);
+	for (b = 0; b < KT_NBLOCKS; b++) {
+		if (!(blocks & BIT(b)))
+			continue;
+		kt_units_of(want, unit, ctx->table_start[bank] +
+			    round_down(b * 4, KT_WU), KT_WU);
+		kt_units_of(want, unit, ctx->data_start[bank] + b * KT_BS,
+			    KT_BS);
+	}
+}
+
+/* Commit a change of blocks @blocks (a few bytes in each) into @model. */
+static void kt_unit_change(struct kunit *test, struct knvram_handle *w,
+			   u8 *model, u32 blocks, u8 seed)
+{
+	unsigned long b;
+	u8 src[16];
+
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	for (b = 0; b < KT_NBLOCKS; b++) {
+		if (!(blocks & BIT(b)))
+			continue;
+		kt_fill(src, sizeof(src), seed + b);
+		kt_pwrite_model(test, w, model, src, sizeof(src),
+				b * KT_BS + 7 * b);
+	}
+	KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+}
+
+/*
+ * The writes and flushes of one sync into @bank, as logged: the header is
+ * the last write and a flush follows it; every write after the flush
+ * before it lies in the header's unit, so it lands with the header; and
+ * each unit in @want changed once, the others not at all.
+ */
+static void kt_unit_check_sync(struct kunit *test, struct kt_ctx *ctx,
+			       unsigned int bank, const unsigned long *want,
+			       const unsigned int *before, const char *what)
+{
+	struct kt_fake *fake = &ctx->fake;
+	u64 lo = round_down(ctx->bank_start[bank], fake->unit);
+	u64 hi = lo + fake->unit;
+	unsigned int i, hdr = fake->nlog, flush = 0, u;
+
+	KUNIT_ASSERT_FALSE(test, fake->log_full);
+	for (i = 0; i < fake->nlog; i++) {
+		struct kt_write *e = &fake->log[i];
+
+		if (!e->len && hdr == fake->nlog)
+			flush = i;
+		else if (e->off == ctx->bank_start[bank] && e->len == 64)
+			hdr = i;
+	}
+	KUNIT_ASSERT_LT_MSG(test, hdr, fake->nlog, "%s: no header write", what);
+	KUNIT_EXPECT_EQ_MSG(test, hdr + 2, fake->nlog,
+			    "%s: the header is not the last write, then a flush",
+			    what);
+	KUNIT_EXPECT_EQ_MSG(test, fake->log[fake->nlog - 1].len, 0,
+			    "%s: no flush after the header", what);
+	for (i = flush; i < hdr; i++) {
+		struct kt_write *e = &fake->log[i];
+
+		if (e->len)
+			KUNIT_EXPECT_TRUE_MSG(test, e->off >= lo &&
+					      e->off + e->len <= hi,
+					      "%s: write %u [%llu, +%zu) after the middle flush is outside the header's unit [%llu, %llu)",
+					      what, i, e->off, e->len, lo, hi);
+	}
+	for (u = 0; u < KT_UNITS_MAX; u++) {
+		unsigned int once = test_bit(u, want);
+
+		KUNIT_EXPECT_EQ_MSG(test, fake->changes[u] - before[u], once,
+				    "%s: changes of unit %u", what, u);
+	}
+}
+
+/*
+ * A backend with an atomic unit: each sync changes each unit it must write
+ * once, computed from the layout, and nothing else; it flushes once when
+ * the header's unit holds all of it, twice otherwise. A bank lacks what
+ * was committed since it was last written: the blocks of this sync's
+ * change and of the one before.
+ */
+static void kt_unit_changes(struct kunit *test)
+{
+	static const u32 patterns[] = {
+		BIT(0), BIT(15), BIT(0) | BIT(5) | BIT(6), BIT(2) | BIT(10),
+		GENMASK(KT_NBLOCKS - 1, 0),
+	};
+	const struct kt_unit_case *c = test->param_value;
+	unsigned int *before = kunit_kcalloc(test, KT_UNITS_MAX,
+					     sizeof(*before), GFP_KERNEL);
+	unsigned long *want = kunit_kcalloc(test, BITS_TO_LONGS(KT_UNITS_MAX),
+					    sizeof(long), GFP_KERNEL);
+	u8 *model = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	unsigned int p, round, bank, flushes, units;
+	u32 prev = GENMASK(KT_NBLOCKS - 1, 0);
+	struct knvram_handle *w;
+	char what[64];
+
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	kt_unit_setup(test, ctx, c->unit);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_commit_all(test, w, model, 0x31);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_commit_all(test, w, model, 0x32);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+
+	/* Rounds 1 and 2 change the same blocks as round 0: both banks. */
+	for (p = 0; p < ARRAY_SIZE(patterns); p++) {
+		for (round = 0; round < 3; round++) {
+			snprintf(what, sizeof(what), "blocks %#x, round %u",
+				 patterns[p], round);
+			kt_unit_change(test, w, model, patterns[p],
+				       0x40 + 3 * p + round);
+			bank = (ctx->part->gen + 1) & 1;
+			kt_unit_want(ctx, bank, prev | patterns[p], want);
+			prev = patterns[p];
+			memcpy(before, ctx->fake.changes,
+			       KT_UNITS_MAX * sizeof(*before));
+			flushes = ctx->fake.flushes;
+			kt_fake_log_reset(&ctx->fake);
+			KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+			kt_unit_check_sync(test, ctx, bank, want, before, what);
+			/* One flush if only the header's unit is written. */
+			units = bitmap_weight(want, KT_UNITS_MAX);
+			KUNIT_EXPECT_EQ_MSG(test, ctx->fake.flushes - flushes,
+					    units == 1 ? 1U : 2U,
+					    "%s: flushes for %u units", what,
+					    units);
+		}
+	}
+	kt_close(test, w);
+	kt_remove(ctx);
+	kt_create(test, ctx);
+	kt_expect_part(test, KT_PART, model, "re-created");
+}
+
+/*
+ * Cut the power before every write and before every unit a flush replaces,
+ * in syncs into either bank: the media then loads old or new. The change
+ * touches the header's unit and, with smaller units, others.
+ */
+static void kt_unit_torn_sync(struct kunit *test)
+{
+	const u32 blocks = BIT(0) | BIT(1) | BIT(9) | BIT(15);
+	const struct kt_unit_case *c = test->param_value;
+	u8 *old = kt_buf(test, KT_SIZE), *new = kt_buf(test, KT_SIZE);
+	u8 *got = kt_buf(test, KT_SIZE);
+	u8 *base = kt_vzalloc(test, KT_MEDIA), *cut = kt_vzalloc(test, KT_MEDIA);
+	u8 *done = kt_vzalloc(test, KT_MEDIA);
+	struct kt_ctx *ctx = test->priv;
+	unsigned int round, k, n, s0;
+	struct knvram_handle *w, *r;
+	bool is_old, is_new;
+
+	kt_unit_setup(test, ctx, c->unit);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	kt_commit_all(test, w, old, 0x51);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_close(test, w);
+
+	for (round = 0; round < 2; round++) {
+		/* Round 1: one more sync first, so the other bank is cut. */
+		w = kt_open(test, KT_PART, KNVRAM_WRITE);
+		if (round)
+			kt_unit_change(test, w, old, BIT(3) | BIT(9), 0x52);
+		KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+		kt_close(test, w);
+		kt_remove(ctx);
+		memcpy(base, ctx->fake.mem, KT_MEDIA);
+		memcpy(new, old, KT_SIZE);
+
+		/* How many steps the sync takes, when nothing fails. */
+		kt_create(test, ctx);
+		w = kt_open(test, KT_PART, KNVRAM_WRITE);
+		kt_unit_change(test, w, new, blocks, 0x60 + round);
+		s0 = ctx->fake.steps;
+		KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+		n = ctx->fake.steps - s0;
+		kunit_info(test, "round %u: bank %llu, %u steps\n", round,
+			   ctx->part->gen & 1, n);
+		kt_close(test, w);
+		kt_remove(ctx);
+
+		for (k = 0; k <= n; k++) {
+			kt_unit_restore(ctx, base);
+			kt_create(test, ctx);
+			w = kt_open(test, KT_PART, KNVRAM_WRITE);
+			memcpy(got, old, KT_SIZE);
+			kt_unit_change(test, w, got, blocks, 0x60 + round);
+			kt_fake_arm(&ctx->fake, k, false);
+			KUNIT_EXPECT_EQ_MSG(test, knvram_sync(w),
+					    k < n ? -EIO : 0,
+					    "round %u k=%u", round, k);
+			memcpy(cut, ctx->fake.mem, KT_MEDIA);
+
+			/* The power is back: the next sync completes it. */
+			kt_fake_disarm(&ctx->fake);
+			KUNIT_EXPECT_EQ(test, knvram_sync(w), 0);
+			memcpy(done, ctx->fake.mem, KT_MEDIA);
+			kt_close(test, w);
+			kt_remove(ctx);
+
+			/* What the media held when the power failed. */
+			kt_unit_restore(ctx, cut);
+			kt_create(test, ctx);
+			r = kt_open(test, KT_PART, 0);
+			kt_read_all(test, r, got);
+			kt_close(test, r);
+			is_old = !memcmp(got, old, KT_SIZE);
+			is_new = !memcmp(got, new, KT_SIZE);
+			KUNIT_EXPECT_TRUE_MSG(test, is_old || is_new,
+					      "round %u k=%u: mixed state (first difference from old at %ld, from new at %ld)",
+					      round, k, kt_diff(got, old, KT_SIZE),
+					      kt_diff(got, new, KT_SIZE));
+			if (k == 0)
+				KUNIT_EXPECT_TRUE(test, is_old);
+			if (k == n)
+				KUNIT_EXPECT_TRUE(test, is_new);
+			kt_remove(ctx);
+
+			/* What it held after the second sync. */
+			kt_unit_restore(ctx, done);
+			kt_create(test, ctx);
+			kt_expect_part(test, KT_PART, new, "after the retry");
+			kt_remove(ctx);
+		}
+		kt_unit_restore(ctx, base);
+		kt_create(test, ctx);
+	}
+}
+
+/* The emergency sync orders its writes the same way. */
+static void kt_unit_emergency(struct kunit *test)
+{
+	const u32 blocks = BIT(0) | BIT(9);
+	const struct kt_unit_case *c = test->param_value;
+	unsigned int *before = kunit_kcalloc(test, KT_UNITS_MAX,
+					     sizeof(*before), GFP_KERNEL);
+	unsigned long *want = kunit_kcalloc(test, BITS_TO_LONGS(KT_UNITS_MAX),
+					    sizeof(long), GFP_KERNEL);
+	u8 *model = kt_buf(test, KT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_handle *w;
+	unsigned int bank;
+
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	kt_unit_setup(test, ctx, c->unit);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	/* Then the older bank lacks only the blocks of the last two changes. */
+	kt_commit_all(test, w, model, 0x71);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_unit_change(test, w, model, blocks, 0x72);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_unit_change(test, w, model, blocks, 0x73);
+	KUNIT_ASSERT_EQ(test, knvram_sync(w), 0);
+	kt_unit_change(test, w, model, blocks, 0x74);
+
+	bank = (ctx->part->gen + 1) & 1;
+	kt_unit_want(ctx, bank, blocks, want);
+	memcpy(before, ctx->fake.changes, KT_UNITS_MAX * sizeof(*before));
+	kt_fake_log_reset(&ctx->fake);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_emergency_end_action,
+							NULL), 0);
+	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
+	KUNIT_EXPECT_EQ(test, ctx->part->gen & 1, bank);
+	kt_unit_check_sync(test, ctx, bank, want, before, "emergency sync");
+	knvram_emergency_end();
+
+	kt_close(test, w);
+	kt_remove(ctx);
+	kt_create(test, ctx);
+	kt_expect_part(test, KT_PART, model, "after the emergency sync");
+}
+
+static struct kunit_case kt_unit_test_cases[] = {
+	KUNIT_CASE_PARAM(kt_unit_changes, kt_unit_gen_params),
+	KUNIT_CASE_PARAM_ATTR(kt_unit_torn_sync, kt_unit_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM(kt_unit_emergency, kt_unit_gen_params),
+	{}
+};
+
+static struct kunit_suite kt_unit_suite = {
+	.name = "knvram_atomic_unit",
+	.init = kt_init,
+	.exit = kt_exit,
+	.test_cases = kt_unit_test_cases,
+};
+
 static struct kunit_case kt_handle_cases[] = {
 	KUNIT_CASE(kt_open_rules),
 	KUNIT_CASE(kt_reader_cannot_write),
@@ -3082,7 +3520,8 @@ static struct kunit_suite kt_harden_suite = {
 };
 
 kunit_test_suites(&kt_handle_suite, &kt_media_suite, &kt_emergency_suite,
-		  &kt_config_suite, &kt_label_suite, &kt_harden_suite);
+		  &kt_config_suite, &kt_label_suite, &kt_harden_suite,
+		  &kt_unit_suite);
 
 MODULE_IMPORT_NS(KNVRAM);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -3,8 +3,10 @@
  * knvramctl: drive a knvram partition from the shell (busybox has no
  * ioctl). Used by the demo board and by the host-side power-cycle tests.
  *
- *   knvramctl write NAME OFFSET TEXT   write TEXT at OFFSET (no transaction;
- *                                      synced when the file is closed)
+ *   knvramctl write NAME OFFSET TEXT [OFFSET TEXT]...
+ *                                      write each TEXT at its OFFSET (no
+ *                                      transaction; all synced at once when
+ *                                      the file is closed)
  *   knvramctl hold NAME OFFSET TEXT    write TEXT, print "ready", then keep
  *                                      the file open (no sync) until killed
  *   knvramctl read NAME OFFSET LEN     print LEN bytes at OFFSET as text
@@ -211,9 +213,11 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 	int fd, i;
 
-	if (!strcmp(cmd, "write") && argc == 5) {
+	if (!strcmp(cmd, "write") && argc >= 5 && argc % 2) {
 		fd = open_part(argv[2], O_RDWR);
-		pwrite_all(fd, argv[4], strlen(argv[4]), atoll(argv[3]));
+		for (i = 3; i < argc; i += 2)
+			pwrite_all(fd, argv[i + 1], strlen(argv[i + 1]),
+				   atoll(argv[i]));
 		return close(fd) ? 1 : 0;
 	}
 	if (!strcmp(cmd, "hold") && argc == 5) {
@@ -277,7 +281,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "ubi") && argc == 4 && strcmp(argv[2], "rmvol"))
 		return cmd_ubi(argv[2], atoi(argv[3]), 0);
 	fprintf(stderr,
-		"usage: knvramctl write|hold NAME OFFSET TEXT\n"
+		"usage: knvramctl write NAME OFFSET TEXT [OFFSET TEXT]...\n"
+		"       knvramctl hold NAME OFFSET TEXT\n"
 		"       knvramctl read NAME OFFSET LEN\n"
 		"       knvramctl fill NAME BYTE [COUNT]\n"
 		"       knvramctl check NAME\n"
