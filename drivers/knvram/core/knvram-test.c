@@ -17,6 +17,7 @@
 #include <linux/knvram.h>
 #include <linux/knvram-provider.h>
 #include <linux/module.h>
+#include <linux/property.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -1704,6 +1705,32 @@ static const struct knvram_backend_ops kt_ops_no_write = {
 	.read = kt_no_read,
 };
 
+/*
+ * A device with a wp-gpios property: no backend drives a write-protect
+ * line (the nvmem core drives an nvmem provider's own), so the core
+ * refuses it rather than leave the board unprotected without a word.
+ */
+static void kt_backend_wp_gpios(struct kunit *test)
+{
+	static const struct property_entry props[] = {
+		PROPERTY_ENTRY_BOOL("wp-gpios"),
+		{ }
+	};
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_backend_config cfg = {
+		.name = "kunit-nv1", .ops = &kt_fake_ops,
+		.priv = &ctx->fake, .size = KT_MEDIA,
+	};
+
+	cfg.dev = kunit_device_register(test, "knvram-kunit-wp");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cfg.dev);
+	KUNIT_EXPECT_EQ(test, kt_register_err(&cfg), 0);
+	KUNIT_ASSERT_EQ(test, device_create_managed_software_node(cfg.dev,
+								  props, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, kt_register_err(&cfg), -EINVAL);
+}
+
 static void kt_backend_bad_config(struct kunit *test)
 {
 	struct kt_ctx *ctx = test->priv;
@@ -2474,6 +2501,7 @@ static struct kunit_suite kt_emergency_suite = {
 
 static struct kunit_case kt_config_cases[] = {
 	KUNIT_CASE(kt_backend_bad_config),
+	KUNIT_CASE(kt_backend_wp_gpios),
 	KUNIT_CASE(kt_partition_bad_args),
 	KUNIT_CASE(kt_nomem_write),
 	KUNIT_CASE(kt_nomem_tbegin),
