@@ -180,6 +180,7 @@ knvram_runtime_alloc(struct knvram_backend *be,
  * -ENOSPC if it does not fit or the label is full; -EBUSY if it overlaps
  * another partition; -EUCLEAN if the backend's label is unreadable, or the
  * partition's banks are; -ENOENT if there is no such entry (!@fresh);
+ * -EOPNOTSUPP if the entry has flags this version does not know;
  * -ENOMEM; or the backend's error.
  */
 int knvram_runtime_enable(struct knvram_backend *be,
