@@ -87,6 +87,11 @@ src=$(kernel_src_dir)
 
 phase static
 result "static/modules W=1 C=1" "$run/modules.log" scripts/modules.sh --check
+# Without CONFIG_KNVRAM_DEV too: the guest boots it after the main run.
+result "static/modules W=1 C=1 CONFIG_KNVRAM_DEV=n" "$run/modules-nodev.log" \
+	env KNVRAM_DEV=n scripts/modules.sh --check
+export KNVRAM_NODEV_MODULES
+KNVRAM_NODEV_MODULES=$(modules_dir)-nodev/src
 
 checkpatch() {
 	local f status=0

@@ -34,6 +34,13 @@ mdir=$(modules_dir)/src
 if [ -d "$mdir" ]; then
 	find "$mdir" -name '*.ko' -exec cp {} "$root/lib/modules/knvram/" \;
 fi
+# make check's second build, without CONFIG_KNVRAM_DEV (modules.sh with
+# KNVRAM_DEV=n): only when asked for, so that no stale build comes along.
+if [ -n "${KNVRAM_NODEV_MODULES:-}" ]; then
+	mkdir -p "$root/lib/modules/knvram-nodev"
+	find "$KNVRAM_NODEV_MODULES" -name '*.ko' \
+		-exec cp {} "$root/lib/modules/knvram-nodev/" \;
+fi
 
 kst=$(knvram_work)/selftests/install/knvram
 if [ -f "$kst/run-list" ]; then

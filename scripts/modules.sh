@@ -8,6 +8,9 @@
 #                       sparse or modpost warning fails
 #   modules.sh clean    remove the build
 #
+# KNVRAM_DEV=n builds (or cleans) the variant without CONFIG_KNVRAM_DEV, in
+# $(modules_dir)-nodev, apart from the usual one.
+#
 # kbuild writes its objects next to the sources of an M= build. Several
 # tools (an editor's build, `make check`, a second clone) may build at the
 # same time, so this builds in a private copy of the kbuild files, one per
@@ -28,6 +31,12 @@ esac
 
 k=$(kdir)
 dir=$(modules_dir)
+# KNVRAM_DEV=n: the variant without the character devices, built apart.
+devopt=()
+if [ "${KNVRAM_DEV:-y}" = n ]; then
+	dir=$dir-nodev
+	devopt=(CONFIG_KNVRAM_DEV=n)
+fi
 src=$dir/src
 mkdir -p "$dir"
 exec 8>"$dir/.lock"
@@ -60,9 +69,9 @@ export KCFLAGS="${KCFLAGS:-} -fmacro-prefix-map=$src/="
 if [ $mode = check ]; then
 	kmake -C "$k" M="$src" clean
 	# Serial, so that warnings come out whole and in order.
-	kmake -C "$k" M="$src" W=1 C=1 modules >"$log" 2>&1 || status=$?
+	kmake -C "$k" M="$src" "${devopt[@]}" W=1 C=1 modules >"$log" 2>&1 || status=$?
 else
-	kmake -C "$k" M="$src" -j"$KNVRAM_JOBS" modules >"$log" 2>&1 || status=$?
+	kmake -C "$k" M="$src" "${devopt[@]}" -j"$KNVRAM_JOBS" modules >"$log" 2>&1 || status=$?
 fi
 sed "s|$src/||g" "$log"
 

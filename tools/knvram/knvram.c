@@ -160,9 +160,18 @@ static int open_part(const char *name, int flags, int *fd)
 		return usage_err("bad partition name");
 	snprintf(path, sizeof(path), DEV_DIR "/%s", name);
 	*fd = open(path, flags);
-	if (*fd < 0)
-		return sys_err("%s", path);
-	return 0;
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT) {
+		snprintf(path, sizeof(path), CLASS_DIR "/%s", name);
+		if (!access(path, F_OK)) {
+			msg("%s has no " DEV_DIR "/%s: it is for kernel code only",
+			    name, name);
+			return EXIT_KERNEL;
+		}
+		errno = ENOENT;
+	}
+	return sys_err(DEV_DIR "/%s", name);
 }
 
 /*

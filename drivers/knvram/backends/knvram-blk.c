@@ -12,13 +12,11 @@
  * the data it commits, so a sync cut off anywhere leaves each partition
  * its old or its new state.
  *
- * The device's logical block is its atomic write unit. The core takes
- * write units of at most 64 bytes, so the backend tells it 64 and writes
- * whole logical blocks itself, reading first the blocks that a write
- * covers only in part. That never tears committed data: the core's
- * blocks (at least 4096 bytes here, and at least a logical block) start
- * every bank, so a logical block never holds bytes of two banks, and the
- * bank a sync writes is not valid until its header is written.
+ * The device's logical block is its atomic write unit, and the backend's
+ * write unit: every write of the core is whole logical blocks, so none
+ * needs a read first. The core's blocks (4096 bytes, or the logical block
+ * if larger) start every bank, so a logical block never holds bytes of two
+ * banks.
  *
  * Disk writes sleep: the backend is not NMI-safe, and the knvram core runs
  * its part of an emergency sync in a high-priority worker.
@@ -31,6 +29,7 @@
  * Documentation/devicetree/bindings/knvram.yaml.
  */
 
+#include <linux/align.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/cleanup.h>
@@ -58,8 +57,6 @@
 
 /* The core's block, at least; see knvram_blk_needed(). */
 #define KNVRAM_BLK_BLOCK	4096
-/* The largest write unit the core takes. */
-#define KNVRAM_BLK_WRITE_UNIT	64
 /* Bytes a bio moves at most: the bounce buffer. */
 #define KNVRAM_BLK_BOUNCE	SZ_64K
 /* How often to look for the partition while it is not there. */
@@ -89,7 +86,6 @@
  * @size:         Its size in bytes, a multiple of @lbs.
  * @bounce:       Bounce buffer, %KNVRAM_BLK_BOUNCE bytes.
  * @bytes_written: Bytes written to the device, in total.
- * @rmw_reads:    Logical blocks read to complete a partial write.
  * @flushes:      Cache flushes issued.
  * @errors:       Failed reads, writes and flushes.
  */
@@ -118,19 +114,15 @@ struct knvram_blk {
 	u64 size;
 	void *bounce;
 	u64 bytes_written;
-	u64 rmw_reads;
 	u64 flushes;
 	u64 errors;
 };
 
-/*
- * One bio of @len bytes at byte @pos of the device, to or from the bounce
- * buffer at @boff.
- */
+/* One bio of @len bytes at byte @pos of the device, to or from the bounce. */
 static int knvram_blk_bio(struct knvram_blk *nv, blk_opf_t opf, u64 pos,
-			  size_t boff, size_t len)
+			  size_t len)
 {
-	void *p = nv->bounce + boff;
+	void *p = nv->bounce;
 	struct bio *bio;
 	int ret;
 
@@ -167,7 +159,7 @@ static int knvram_blk_read(void *priv, u64 offset, void *buf, size_t len)
 			      start + KNVRAM_BLK_BOUNCE);
 		size_t n = min_t(u64, len, end - offset);
 
-		ret = knvram_blk_bio(nv, REQ_OP_READ, start, 0, end - start);
+		ret = knvram_blk_bio(nv, REQ_OP_READ, start, end - start);
 		if (ret)
 			return ret;
 		memcpy(buf, nv->bounce + (offset - start), n);
@@ -179,10 +171,9 @@ static int knvram_blk_read(void *priv, u64 offset, void *buf, size_t len)
 }
 
 /*
- * Write whole logical blocks: those that [@offset, @offset + @len) covers
- * only in part are read first. Each bio is a plain write: durability and
- * order come from flush(), which the core calls before the header that
- * commits the data, and after it.
+ * The core writes whole write units, logical blocks. Each bio is a plain
+ * write: durability and order come from flush(), which the core calls
+ * before the header that commits the data, and after it.
  */
 static int knvram_blk_write(void *priv, u64 offset, const void *buf,
 			    size_t len)
@@ -191,36 +182,18 @@ static int knvram_blk_write(void *priv, u64 offset, const void *buf,
 	int ret;
 
 	guard(mutex)(&nv->io_lock);
-	if (!knvram_blk_in_range(nv, offset, len))
+	if (!knvram_blk_in_range(nv, offset, len) ||
+	    !IS_ALIGNED(offset | len, nv->lbs))
 		return -EINVAL;
 
 	while (len) {
-		u64 start = round_down(offset, nv->lbs);
-		u64 end = min(round_up(offset + len, nv->lbs),
-			      start + KNVRAM_BLK_BOUNCE);
-		size_t n = min_t(u64, len, end - offset);
+		size_t n = min_t(size_t, len, KNVRAM_BLK_BOUNCE);
 
-		if (offset != start) {
-			ret = knvram_blk_bio(nv, REQ_OP_READ, start, 0, nv->lbs);
-			if (ret)
-				return ret;
-			nv->rmw_reads++;
-		}
-		/* The last block, if partial and not the one just read. */
-		if ((offset + n) % nv->lbs &&
-		    !(offset != start && end - start == nv->lbs)) {
-			ret = knvram_blk_bio(nv, REQ_OP_READ, end - nv->lbs,
-					     end - start - nv->lbs, nv->lbs);
-			if (ret)
-				return ret;
-			nv->rmw_reads++;
-		}
-		memcpy(nv->bounce + (offset - start), buf, n);
-		ret = knvram_blk_bio(nv, REQ_OP_WRITE | REQ_SYNC, start, 0,
-				     end - start);
+		memcpy(nv->bounce, buf, n);
+		ret = knvram_blk_bio(nv, REQ_OP_WRITE | REQ_SYNC, offset, n);
 		if (ret)
 			return ret;
-		nv->bytes_written += end - start;
+		nv->bytes_written += n;
 		buf += n;
 		len -= n;
 		offset += n;
@@ -390,7 +363,8 @@ static int knvram_blk_attach(struct knvram_blk *nv, dev_t devt)
 	config.priv = nv;
 	config.size = nv->size;
 	config.block_size = max(KNVRAM_BLK_BLOCK, lbs);
-	config.write_unit = min(KNVRAM_BLK_WRITE_UNIT, lbs);
+	/* Not above the block size, nor above the bounce buffer (checked). */
+	config.write_unit = lbs;
 	WRITE_ONCE(nv->attaching, true);
 	be = knvram_backend_register(&config);
 	WRITE_ONCE(nv->attaching, false);
@@ -555,7 +529,6 @@ static ssize_t knvram_blk_stat_show(struct device *dev,
 	}
 
 KNVRAM_BLK_STAT(bytes_written);
-KNVRAM_BLK_STAT(rmw_reads);
 KNVRAM_BLK_STAT(flushes);
 KNVRAM_BLK_STAT(errors);
 
@@ -584,7 +557,6 @@ static DEVICE_ATTR_RO(logical_block_size);
 
 static struct attribute *knvram_blk_attrs[] = {
 	&knvram_blk_bytes_written.attr.attr,
-	&knvram_blk_rmw_reads.attr.attr,
 	&knvram_blk_flushes.attr.attr,
 	&knvram_blk_errors.attr.attr,
 	&dev_attr_block_device.attr,

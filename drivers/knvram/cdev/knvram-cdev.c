@@ -73,25 +73,28 @@ static int knvram_cdev_fsync(struct file *file, loff_t start, loff_t end,
 
 /*
  * KNVRAMIOC_INFO: the caller says in @size how long its struct is; it
- * gets min(that, ours) bytes and, in @size, how many.
+ * gets min(that, ours) bytes and, in @size, how many. Only a call that
+ * delivered them resets POLLPRI.
  */
 static long knvram_cdev_info(struct knvram_handle *h,
 			     struct knvram_info __user *uinfo)
 {
 	struct knvram_info info;
 	u32 usize;
+	long seq;
 	int ret;
 
 	if (get_user(usize, &uinfo->size))
 		return -EFAULT;
 	if (usize < KNVRAM_INFO_SIZE_VER0)
 		return -EINVAL;
-	ret = knvram_get_info(h, &info);
+	ret = knvram_info_fill(h, &info, &seq);
 	if (ret)
 		return ret;
 	info.size = min_t(u32, usize, sizeof(info));
 	if (copy_to_user(uinfo, &info, info.size))
 		return -EFAULT;
+	knvram_info_seen(h, seq);
 	return 0;
 }
 

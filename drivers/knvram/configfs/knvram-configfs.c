@@ -30,6 +30,7 @@
 #include <linux/string.h>
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
+#include <linux/wait.h>
 
 #include "../core/knvram-internal.h"
 
@@ -38,12 +39,15 @@
  * @group: The group. It outlives its backend, offline, so that items the
  *         admin made are kept when a backend is unbound and bound again.
  * @be:    The backend, or NULL while it is not registered.
+ * @going: The backend is going away: no item may go onto its media (see
+ *         knvram_configfs_backend_del()).
  * @items: Its items.
  * @node:  Entry in knvram_cfs_backends.
  */
 struct knvram_cfs_backend {
 	struct config_group group;
 	struct knvram_backend *be;
+	bool going;
 	struct list_head items;
 	struct list_head node;
 };
@@ -61,6 +65,8 @@ struct knvram_cfs_backend {
  * @offline_pin: Pinned (rmdir: -EBUSY) while the backend is gone, being
  *            on its media.
  * @pin_node: Entry in the list of items knvram_configfs_backend_del() pins.
+ * @dropped:  knvram_cfs_drop_item() is done with it (see
+ *            knvram_configfs_backend_del()).
  */
 struct knvram_cfs_part {
 	struct config_item item;
@@ -72,6 +78,7 @@ struct knvram_cfs_part {
 	struct list_head node;
 	bool offline_pin;
 	struct list_head pin_node;
+	bool dropped;
 };
 
 /* Room for layout's lines; the rest of the page for "\n...\n". */
@@ -79,6 +86,8 @@ struct knvram_cfs_part {
 
 /* Backend groups, under knvram_lock; removed at module exit only. */
 static LIST_HEAD(knvram_cfs_backends);
+/* Woken by knvram_cfs_drop_item(), for knvram_configfs_backend_del(). */
+static DECLARE_WAIT_QUEUE_HEAD(knvram_cfs_drop_wq);
 
 static struct configfs_subsystem knvram_cfs_subsys;
 
@@ -484,6 +493,8 @@ static ssize_t knvram_cfs_enable_store(struct config_item *item,
 		return count;
 
 	if (on) {
+		if (p->cbe->going)
+			return -ENODEV;
 		if (!p->e.size)
 			return -EINVAL;
 		ret = knvram_runtime_enable(be, &p->e, !p->on_media, &part);
@@ -640,7 +651,7 @@ knvram_cfs_make_item(struct config_group *group, const char *name)
 
 	guard(mutex)(&knvram_lock);
 	be = cbe->be;
-	if (!be)
+	if (!be || cbe->going)
 		return ERR_PTR(-ENODEV);
 	if (knvram_cfs_find_item(name))
 		return ERR_PTR(-EEXIST);
@@ -686,7 +697,9 @@ static void knvram_cfs_drop_item(struct config_group *group,
 			dev_warn_ratelimited(be->dev,
 					     "%s: partition '%s' kept: %pe\n",
 					     be->name, p->e.name, ERR_PTR(ret));
+		WRITE_ONCE(p->dropped, true);
 	}
+	wake_up_all(&knvram_cfs_drop_wq);
 	config_item_put(item);
 }
 
@@ -873,39 +886,71 @@ err:
  * the admin's. rmdir removes those whose partition is not on the media;
  * the others are pinned until the backend is back.
  *
+ * An item whose partition is on the media cannot be removed while the
+ * backend is gone: its label entry could not be erased, and the partition
+ * would come back live with no item. So such items are pinned (rmdir gets
+ * -EBUSY until knvram_cfs_online()) while the backend is still there,
+ * and only then is it taken away:
+ *  1. @going is set: from now on no item goes onto the media (enable and
+ *     adoption fail with -ENODEV); the items on it are collected.
+ *  2. Outside knvram_lock (configfs_depend_item() takes configfs' locks,
+ *     which rmdir holds when it calls knvram_cfs_drop_item() and so
+ *     knvram_lock), each is pinned. One whose rmdir has begun cannot be
+ *     (configfs marks it dropping first): wait for its drop_item(), which
+ *     still finds the backend and erases the entry. One still being made
+ *     (an adoption: mkdir has not returned) cannot be pinned yet either:
+ *     try again until it is made, or dropped if its mkdir fails.
+ *  3. The items are unbound and the backend is gone.
+ * The backend cannot come back before this returns (its device is
+ * unbinding).
+ *
  * Context: Process context. Not under knvram_lock.
  */
 void knvram_configfs_backend_del(struct knvram_backend *be)
 {
+	struct knvram_cfs_backend *cbe = NULL, *c;
 	struct knvram_cfs_part *p, *tmp;
-	struct knvram_cfs_backend *cbe;
 	LIST_HEAD(pin);
 
 	scoped_guard(mutex, &knvram_lock) {
-		list_for_each_entry(cbe, &knvram_cfs_backends, node) {
-			if (cbe->be != be)
-				continue;
-			list_for_each_entry(p, &cbe->items, node) {
-				knvram_cfs_unbind(p);
-				if (p->on_media && !p->offline_pin) {
-					config_item_get(&p->item);
-					list_add_tail(&p->pin_node, &pin);
-				}
+		list_for_each_entry(c, &knvram_cfs_backends, node) {
+			if (c->be == be) {
+				cbe = c;
+				break;
 			}
-			cbe->be = NULL;
+		}
+		if (!cbe)
+			return;
+		cbe->going = true;
+		list_for_each_entry(p, &cbe->items, node) {
+			if (p->on_media && !p->offline_pin) {
+				config_item_get(&p->item);
+				list_add_tail(&p->pin_node, &pin);
+			}
 		}
 	}
-	/*
-	 * An item whose partition is on the media cannot be removed while
-	 * the backend is gone: its label entry could not be erased, and the
-	 * partition would come back live with no item. rmdir gets -EBUSY
-	 * until the backend returns (knvram_cfs_online()). The backend
-	 * cannot come back before this returns (its device is unbinding).
-	 */
+
 	list_for_each_entry_safe(p, tmp, &pin, pin_node) {
-		if (!configfs_depend_item(&knvram_cfs_subsys, &p->item))
-			p->offline_pin = true;
+		bool pinned;
+
+		for (;;) {
+			pinned = !configfs_depend_item(&knvram_cfs_subsys,
+						       &p->item);
+			if (pinned ||
+			    wait_event_timeout(knvram_cfs_drop_wq,
+					       READ_ONCE(p->dropped), HZ / 100))
+				break;
+		}
+		scoped_guard(mutex, &knvram_lock)
+			p->offline_pin = pinned;
 		config_item_put(&p->item);
+	}
+
+	scoped_guard(mutex, &knvram_lock) {
+		list_for_each_entry(p, &cbe->items, node)
+			knvram_cfs_unbind(p);
+		cbe->be = NULL;
+		cbe->going = false;
 	}
 }
 

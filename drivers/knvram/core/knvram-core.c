@@ -415,23 +415,15 @@ EXPORT_SYMBOL_NS_GPL(knvram_size, KNVRAM);
 /* Grow the struct only at its end, and add KNVRAM_INFO_SIZE_VER1. */
 static_assert(sizeof(struct knvram_info) == KNVRAM_INFO_SIZE_VER0);
 
-/**
- * knvram_get_info() - the state of a partition and of a handle
- * @h:    Handle.
- * @info: Filled: every field of struct knvram_info, @info->size set to
- *        sizeof(*info), the reserved fields zero.
- *
- * Also marks the handle as having seen the partition's commits up to now:
- * poll() on it reports EPOLLPRI again only after a later commit.
- *
- * Context: Process context; sleeps unless the handle is non-blocking.
- * Return: 0, -ENODEV if the partition was removed, -EAGAIN if the handle
- * is non-blocking and another call on it is running.
+/*
+ * Fill @info for knvram_get_info() and KNVRAMIOC_INFO; @seq: the commit
+ * sequence the fields are as new as, for knvram_info_seen() once the
+ * caller has the struct.
  */
-int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
+int knvram_info_fill(struct knvram_handle *h, struct knvram_info *info,
+		     long *seq)
 {
 	struct knvram_partition *part = h->part;
-	long seq;
 
 	CLASS(knvram_call, hl)(h, false);
 	if (IS_ERR(hl))
@@ -440,8 +432,7 @@ int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	/* Before the commit count: a commit after it shows up in poll(). */
-	seq = knvram_commit_seq(part);
-	atomic_long_set(&h->seen, seq);
+	*seq = knvram_commit_seq(part);
 	if (READ_ONCE(part->writer))
 		info->flags |= KNVRAM_INFO_WRITER;
 	if (h->in_txn)
@@ -460,6 +451,43 @@ int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
 	strscpy(info->name, part->name);
 	strscpy(info->backend, part->backend_name);
 	return 0;
+}
+
+/*
+ * The caller of knvram_info_fill() got its struct: @h has seen the commits
+ * up to @seq. Only forward: of two calls on one handle racing, the older
+ * sequence must not win and report a commit the handle was told of.
+ */
+void knvram_info_seen(struct knvram_handle *h, long seq)
+{
+	long old = atomic_long_read(&h->seen);
+
+	while (old < seq && !atomic_long_try_cmpxchg(&h->seen, &old, seq))
+		;
+}
+
+/**
+ * knvram_get_info() - the state of a partition and of a handle
+ * @h:    Handle.
+ * @info: Filled: every field of struct knvram_info, @info->size set to
+ *        sizeof(*info), the reserved fields zero.
+ *
+ * Also marks the handle as having seen the partition's commits up to now:
+ * poll() on it reports EPOLLPRI again only after a later commit.
+ *
+ * Context: Process context; sleeps unless the handle is non-blocking.
+ * Return: 0, -ENODEV if the partition was removed, -EAGAIN if the handle
+ * is non-blocking and another call on it is running.
+ */
+int knvram_get_info(struct knvram_handle *h, struct knvram_info *info)
+{
+	long seq;
+	int ret;
+
+	ret = knvram_info_fill(h, info, &seq);
+	if (!ret)
+		knvram_info_seen(h, seq);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(knvram_get_info, KNVRAM);
 
@@ -956,8 +984,8 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	if (!config->dev || !config->name || !config->ops ||
 	    !config->ops->read || !config->ops->write ||
 	    !is_power_of_2(bs) || bs < KNVRAM_MIN_BLOCK ||
-	    bs > KNVRAM_MAX_BLOCK || !is_power_of_2(wu) ||
-	    wu > KNVRAM_MAX_WRITE_UNIT || config->flags & ~KNVRAM_BACKEND_NMI_SAFE)
+	    bs > KNVRAM_MAX_BLOCK || !is_power_of_2(wu) || wu > bs ||
+	    config->flags & ~KNVRAM_BACKEND_NMI_SAFE)
 		return ERR_PTR(-EINVAL);
 	/*
 	 * No backend drives a write-protect line: mmio-nvram writes from the

@@ -47,7 +47,6 @@
 #define KNVRAM_DEFAULT_BLOCK	4096
 #define KNVRAM_MIN_BLOCK	64
 #define KNVRAM_MAX_BLOCK	65536
-#define KNVRAM_MAX_WRITE_UNIT	64
 /* The label area at the start of every backend: two banks of this size. */
 #define KNVRAM_LABEL_BANK	4096
 /* Runtime partitions a label holds (knvram-label.c). */
@@ -238,6 +237,12 @@ struct knvram_snap {
  * @tcrc_stale:   ...unless this is set: recompute it before use.
  * @gen:          Generation of the newest bank on the media; that bank is
  *                gen & 1.
+ * @hdr_buf:      A bank header padded with zeros to a whole write unit,
+ *                as knvram_write_header() writes it. Whoever writes the
+ *                media fills it: a normal sync under @sync_mutex between
+ *                knvram_io_begin() and knvram_io_end(), the emergency
+ *                sync that owns @media (never both at once), or the load
+ *                of a partition that no one reaches yet.
  * @media:        %KNVRAM_MEDIA_CLAIM etc.
  * @io_cpu:       The CPU a normal sync writes from, or -1.
  * @media_epoch:  Emergency writes so far: a normal sync that sees it
@@ -311,6 +316,7 @@ struct knvram_partition {
 	u32 tcrc[2];
 	bool tcrc_stale[2];
 	u64 gen;
+	void *hdr_buf;
 	atomic_t media;
 	atomic_t io_cpu;
 	u32 media_epoch;
@@ -395,6 +401,9 @@ int knvram_handle_check(struct knvram_handle *h);
 int knvram_sync_part(struct knvram_partition *part, bool nonblock);
 struct knvram_handle *knvram_call_begin(struct knvram_handle *h, bool write);
 void knvram_call_end(struct knvram_handle *h);
+int knvram_info_fill(struct knvram_handle *h, struct knvram_info *info,
+		     long *seq);
+void knvram_info_seen(struct knvram_handle *h, long seq);
 __poll_t knvram_poll(struct knvram_handle *h, struct file *file,
 		     poll_table *wait);
 void knvram_poll_wake(struct knvram_partition *part);

@@ -15,6 +15,7 @@
 
 #include <linux/crc32.h>
 #include <linux/device.h>
+#include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -217,8 +218,9 @@ int knvram_label_load(struct knvram_backend *be)
  */
 int knvram_label_store(struct knvram_backend *be, struct knvram_label *new)
 {
-	struct knvram_label_bank *b __free(kfree) = kzalloc(sizeof(*b),
-							    GFP_KERNEL);
+	/* Room to pad the label to a write unit (at most the label bank). */
+	struct knvram_label_bank *b __free(kfree) =
+		kzalloc(max_t(size_t, sizeof(*b), be->write_unit), GFP_KERNEL);
 	u64 gen = be->label->gen + 1;
 	size_t len;
 	u32 i;
@@ -251,8 +253,9 @@ int knvram_label_store(struct knvram_backend *be, struct knvram_label *new)
 	b->hdr.block_size = cpu_to_le32(be->block_size);
 	b->hdr.crc = cpu_to_le32(knvram_label_crc(b, new->n));
 
-	/* Records are 64 bytes, a multiple of any write unit. */
-	len = sizeof(b->hdr) + new->n * sizeof(b->rec[0]);
+	/* In whole write units: the zeros after the records pad it. */
+	len = round_up(sizeof(b->hdr) + new->n * sizeof(b->rec[0]),
+		       be->write_unit);
 	ret = be->ops->write(be->priv, knvram_label_bank_start(be, gen & 1),
 			     b, len);
 	if (!ret && be->ops->flush)

@@ -67,7 +67,6 @@ struct knvram_bank_header {
 } __packed;
 
 static_assert(sizeof(struct knvram_bank_header) == 64);
-static_assert(sizeof(struct knvram_bank_header) >= KNVRAM_MAX_WRITE_UNIT);
 
 /**
  * knvram_crc() - the checksum of the media format
@@ -149,12 +148,19 @@ int knvram_bank_size(u64 size, u32 bs, u64 *bank_size)
 
 int knvram_media_alloc(struct knvram_partition *part)
 {
+	/* The header block's first write unit, the rest of it zero. */
+	part->hdr_buf = kzalloc(round_up(sizeof(struct knvram_bank_header),
+					 part->be->write_unit),
+				GFP_KERNEL_ACCOUNT);
+	if (!part->hdr_buf)
+		return -ENOMEM;
 	return knvram_io_alloc(part);
 }
 
 void knvram_media_free(struct knvram_partition *part)
 {
 	knvram_io_free(part);
+	kfree(part->hdr_buf);
 }
 
 /* Recompute a bank's table checksum from its entries. */
@@ -271,11 +277,15 @@ static void knvram_fill_header(struct knvram_partition *part,
 	hdr->header_crc = cpu_to_le32(knvram_header_crc(hdr));
 }
 
-/* Flush (unless done), write the header of generation @gen's bank, flush. */
+/*
+ * Flush (unless done), write the header of generation @gen's bank, flush.
+ * The header is written padded with zeros to a whole write unit, from
+ * @part->hdr_buf: the caller writes the media (see its kernel-doc).
+ */
 static int knvram_write_header(struct knvram_partition *part, u64 gen,
 			       bool flush_first, u64 *written)
 {
-	struct knvram_bank_header hdr;
+	struct knvram_bank_header *hdr = part->hdr_buf;
 	int ret;
 
 	ret = flush_first ? knvram_media_flush(part) : 0;
@@ -283,9 +293,9 @@ static int knvram_write_header(struct knvram_partition *part, u64 gen,
 		return ret;
 	if (part->tcrc_stale[gen & 1])
 		knvram_tcrc_full(part, gen & 1);
-	knvram_fill_header(part, &hdr, gen);
-	ret = knvram_media_write(part, knvram_bank_start(part, gen & 1), &hdr,
-				 round_up(sizeof(hdr), part->be->write_unit),
+	knvram_fill_header(part, hdr, gen);
+	ret = knvram_media_write(part, knvram_bank_start(part, gen & 1), hdr,
+				 round_up(sizeof(*hdr), part->be->write_unit),
 				 written);
 	return ret ?: knvram_media_flush(part);
 }

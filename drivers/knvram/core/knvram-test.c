@@ -28,6 +28,8 @@
 
 #define KT_BS		4096
 #define KT_WU		8
+/* A disk's logical block, for kt_media_write_unit(). */
+#define KT_WIDE_WU	512
 #define KT_NBLOCKS	16
 #define KT_SIZE		(KT_NBLOCKS * KT_BS)
 #define KT_MEDIA	(512 * 1024)
@@ -54,6 +56,7 @@ struct kt_write {
  * @torn:       The write that fails lands the first half of its bytes.
  * @dead:       The power failed: every write and flush fails.
  * @bad_io:     Requests out of the media or not aligned to the write unit.
+ * @wu:         The write unit, if not %KT_WU.
  * @nlog:       Entries in @log.
  * @log_full:   More writes happened than @log holds.
  * @log:        What was written where (the landed part of a torn write).
@@ -72,6 +75,7 @@ struct kt_fake {
 	bool torn;
 	bool dead;
 	unsigned int bad_io;
+	unsigned int wu;
 	unsigned int nlog;
 	bool log_full;
 	struct kt_write log[KT_LOG_MAX];
@@ -115,10 +119,11 @@ static void kt_fake_log(struct kt_fake *fake, u64 off, size_t len)
 static int kt_fake_write(void *priv, u64 off, const void *buf, size_t len)
 {
 	struct kt_fake *fake = priv;
+	unsigned int wu = fake->wu ?: KT_WU;
 	size_t landed;
 
 	if (off > fake->size || len > fake->size - off ||
-	    !IS_ALIGNED(off, KT_WU) || !IS_ALIGNED(len, KT_WU)) {
+	    !IS_ALIGNED(off, wu) || !IS_ALIGNED(len, wu)) {
 		fake->bad_io++;
 		return -EINVAL;
 	}
@@ -126,7 +131,7 @@ static int kt_fake_write(void *priv, u64 off, const void *buf, size_t len)
 		return -EIO;
 	if (fake->armed && fake->writes >= fake->fail_after) {
 		fake->dead = true;
-		landed = fake->torn ? round_down(len / 2, KT_WU) : 0;
+		landed = fake->torn ? round_down(len / 2, wu) : 0;
 		memcpy(fake->mem + off, buf, landed);
 		if (landed)
 			kt_fake_log(fake, off, landed);
@@ -1754,7 +1759,8 @@ static void kt_backend_bad_config(struct kunit *test)
 	KT_BAD(block_size, 32, -EINVAL);
 	KT_BAD(block_size, 131072, -EINVAL);
 	KT_BAD(write_unit, 3, -EINVAL);
-	KT_BAD(write_unit, 128, -EINVAL);
+	/* More than the block size (4096 by default). */
+	KT_BAD(write_unit, 8192, -EINVAL);
 	KT_BAD(ops, NULL, -EINVAL);
 	KT_BAD(ops, &kt_ops_no_read, -EINVAL);
 	KT_BAD(ops, &kt_ops_no_write, -EINVAL);
@@ -1765,7 +1771,7 @@ static void kt_backend_bad_config(struct kunit *test)
 	KT_BAD(size, 2 * KT_BS, -EINVAL);
 	KT_BAD(name, KT_BACKEND, -EEXIST);
 	/* The limits themselves are fine. */
-	KT_BAD(write_unit, 64, 0);
+	KT_BAD(write_unit, 4096, 0);
 	KT_BAD(block_size, 64, 0);
 	KT_BAD(block_size, 65536, 0);
 #undef KT_BAD
@@ -2439,6 +2445,73 @@ static void kt_label_nomem(struct kunit *test)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * A write unit of a disk's logical block, more than the 64-byte bank
+ * header: every write is whole units (the fake refuses others), with the
+ * header, the table runs and the label padded; a sync, an emergency sync
+ * and a runtime partition's label write succeed, and the partition loads
+ * back what they wrote.
+ */
+static void kt_media_write_unit(struct kunit *test)
+{
+	struct knvram_partition_info info = {
+		.name = "kunit-wide0", .size = 4 * KT_BS,
+	};
+	struct kt_fake *fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_backend_config cfg = {
+		.dev = ctx->dev, .name = "kunit-wide", .ops = &kt_fake_ops,
+		.priv = fake, .size = KT_MEDIA, .block_size = KT_BS,
+		.write_unit = KT_WIDE_WU, .flags = KNVRAM_BACKEND_NMI_SAFE,
+	};
+	struct knvram_partition *part;
+	struct knvram_backend *be;
+	struct knvram_handle *h;
+	char buf[8];
+	loff_t pos;
+
+	KUNIT_ASSERT_NOT_NULL(test, fake);
+	fake->size = KT_MEDIA;
+	fake->mem = kt_vzalloc(test, KT_MEDIA);
+	fake->wu = KT_WIDE_WU;
+	be = knvram_backend_register(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, be);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_unregister_action,
+							be), 0);
+	KUNIT_EXPECT_EQ(test, be->write_unit, KT_WIDE_WU);
+	part = knvram_partition_create(be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+
+	h = kt_open(test, info.name, KNVRAM_WRITE);
+	kt_pwrite(test, h, "wide-wu1", 8, KT_BS + 100);
+	KUNIT_EXPECT_EQ(test, knvram_sync(h), 0);
+	/* The backend is NMI-safe: the emergency sync writes it itself. */
+	kt_pwrite(test, h, "wide-wu2", 8, 3 * KT_BS - 4);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kt_emergency_end_action,
+							NULL), 0);
+	KUNIT_EXPECT_EQ(test, knvram_emergency_sync(), 0);
+	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
+	knvram_emergency_end();
+	kt_close(test, h);
+	KUNIT_EXPECT_EQ(test, kt_rt_enable(be, "kunit-wide1", KT_BS,
+					   KNVRAM_OFFSET_AUTO), 0);
+
+	knvram_partition_remove(part);
+	part = knvram_partition_create(be, &info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, part);
+	h = kt_open(test, info.name, 0);
+	pos = KT_BS + 100;
+	KUNIT_EXPECT_EQ(test, knvram_read(h, buf, 8, &pos), (ssize_t)8);
+	KUNIT_EXPECT_EQ(test, memcmp(buf, "wide-wu1", 8), 0);
+	pos = 3 * KT_BS - 4;
+	KUNIT_EXPECT_EQ(test, knvram_read(h, buf, 8, &pos), (ssize_t)8);
+	KUNIT_EXPECT_EQ(test, memcmp(buf, "wide-wu2", 8), 0);
+	kt_close(test, h);
+	KUNIT_EXPECT_EQ(test, fake->bad_io, 0);
+}
+
 static struct kunit_case kt_handle_cases[] = {
 	KUNIT_CASE(kt_open_rules),
 	KUNIT_CASE(kt_reader_cannot_write),
@@ -2473,6 +2546,7 @@ static struct kunit_case kt_media_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(kt_media_torn_sync, kt_torn_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE(kt_media_generations),
+	KUNIT_CASE(kt_media_write_unit),
 	{}
 };
 

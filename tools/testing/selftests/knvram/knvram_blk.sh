@@ -14,23 +14,12 @@ DIR=$(dirname "$0")
 CTL=$DIR/knvramctl
 SYS=/sys/class/knvram
 DEV=/sys/bus/platform/devices/nvram-blk
-DRV=/sys/bus/platform/drivers/knvram-blk
 MOD=/lib/modules/knvram/knvram-blk.ko
 
 . "$DIR/knvram_lib.sh"
 
 blkstat() {
 	cat "$DEV/$1" 2>/dev/null
-}
-# hold PART WORD: write WORD at 0 and keep the file open (not synced).
-hold() {
-	"$CTL" hold "$1" 0 "$2" >/tmp/blk-hold.out &
-	holder=$!
-	wait_until 'grep -q ready /tmp/blk-hold.out' 10
-}
-unhold() {
-	kill "$holder"
-	wait "$holder" 2>/dev/null
 }
 # on_disk WORD: the raw partition holds WORD (the page cache dropped first:
 # the backend writes with bios, around it).
@@ -54,13 +43,7 @@ else
 	not_ok "nvram-blk is on vda1, logical block 512" \
 		"block_device '$(blkstat block_device)', logical_block_size '$(blkstat logical_block_size)'"
 fi
-if [ "$(cat $SYS/blkcfg/backend 2>/dev/null)" = nvram-blk ] &&
-   [ "$(cat $SYS/blklog/backend 2>/dev/null)" = nvram-blk ]; then
-	ok "blkcfg and blklog are partitions of nvram-blk"
-else
-	not_ok "blkcfg and blklog are partitions of nvram-blk" \
-		"backends '$(cat $SYS/blkcfg/backend 2>/dev/null)' '$(cat $SYS/blklog/backend 2>/dev/null)'"
-fi
+test_partitions_of nvram-blk blkcfg blklog
 
 # 3-5: one block changed in blklog: whole logical blocks written, at least
 # two cache flushes (after the data, after the header), the data on disk.
@@ -90,17 +73,7 @@ else
 fi
 
 # 6: unbind and bind the backend's device.
-"$CTL" write blkcfg 0 unbind-bind-word
-echo nvram-blk >$DRV/unbind
-gone=$([ -e /dev/knvram/blkcfg ] && echo no || echo yes)
-echo nvram-blk >$DRV/bind
-got=$("$CTL" read blkcfg 0 16 2>&1)
-if [ "$gone" = yes ] && [ "$got" = unbind-bind-word ]; then
-	ok "blkcfg goes with unbind and comes back with bind, data intact"
-else
-	not_ok "blkcfg goes with unbind and comes back with bind, data intact" \
-		"gone after unbind: $gone; read '$got'"
-fi
+test_unbind_bind knvram-blk nvram-blk blkcfg
 
 # 7-8: rmmod is refused while a partition is open; once closed, rmmod
 # and insmod bring the partition back with what the close synced.
@@ -123,67 +96,11 @@ fi
 
 # 9: power fails: a disk cannot be written in the NMI or hard IRQ of the
 # power-fail signal; the core syncs blkcfg from a worker.
-pull=
-for f in /sys/devices/platform/gpio-sim/gpiochip*/sim_gpio0/pull; do
-	[ -e "$f" ] && pull=$f
-done
-if [ -z "$pull" ]; then
-	skip "the emergency sync of the disk is deferred and saves the data" \
-		"no gpio-sim power-fail line"
-else
-	hold blkcfg power-fail-word
-	count0=$(cat $SYS/blkcfg/emergency_sync_count)
-	deferred0=$(cat $SYS/blkcfg/emergency_sync_deferred 2>/dev/null)
-	dirty=$(cat $SYS/blkcfg/dirty)
-	echo pull-up >"$pull"
-	# shellcheck disable=SC2016 # evaluated by wait_until
-	wait_until '[ "$(cat $SYS/blkcfg/dirty)" = 0 ] &&
-		[ "$(cat $SYS/blkcfg/emergency_sync_count)" -gt "$count0" ]'
-	count=$(cat $SYS/blkcfg/emergency_sync_count)
-	deferred=$(cat $SYS/blkcfg/emergency_sync_deferred 2>/dev/null)
-	echo pull-down >"$pull"
-	unhold
-	if [ "$dirty" != 0 ] && [ "$(cat $SYS/blkcfg/dirty)" = 0 ] &&
-	   [ "$count" -gt "$count0" ] &&
-	   { [ -z "$deferred0" ] || [ "$deferred" -gt "$deferred0" ]; } &&
-	   on_disk power-fail-word; then
-		ok "the emergency sync of the disk is deferred and saves the data"
-	else
-		not_ok "the emergency sync of the disk is deferred and saves the data" \
-			"dirty $dirty -> $(cat $SYS/blkcfg/dirty), emergency syncs $count0 -> $count, deferred ${deferred0:-absent} -> ${deferred:-absent}"
-	fi
-fi
+test_emergency_deferred blkcfg "the disk" on_disk
 
 # 10-11: a configfs partition on the disk, kept in the media label across
 # unbind/bind.
-CFS=/sys/kernel/config/knvram/nvram-blk
-P=$CFS/blkrt
-if [ ! -d $CFS ]; then
-	skip "a configfs partition on nvram-blk" "no $CFS"
-	skip "the configfs partition is back after unbind/bind" "no $CFS"
-else
-	mkdir $P && echo 64K >$P/size && echo 1 >$P/enable &&
-		"$CTL" write blkrt 0 configfs-on-disk
-	got=$("$CTL" read blkrt 0 16 2>&1)
-	if [ "$(cat $SYS/blkrt/backend 2>/dev/null)" = nvram-blk ] &&
-	   [ "$got" = configfs-on-disk ]; then
-		ok "a configfs partition on nvram-blk"
-	else
-		not_ok "a configfs partition on nvram-blk" \
-			"backend '$(cat $SYS/blkrt/backend 2>/dev/null)', read '$got'"
-	fi
-	echo nvram-blk >$DRV/unbind
-	echo nvram-blk >$DRV/bind
-	got=$("$CTL" read blkrt 0 16 2>&1)
-	if [ "$(cat $P/state 2>/dev/null)" = live ] && [ "$got" = configfs-on-disk ]; then
-		ok "the configfs partition is back after unbind/bind"
-	else
-		not_ok "the configfs partition is back after unbind/bind" \
-			"state '$(cat $P/state 2>/dev/null)', read '$got'"
-	fi
-	echo 0 >$P/enable
-	rmdir $P
-fi
+test_configfs_rebind knvram-blk nvram-blk blkrt configfs-on-disk
 
 # 12-13: the disk goes (its virtio driver unbound): the backend lets it
 # go; the disk comes back: the backend attaches again, data intact.

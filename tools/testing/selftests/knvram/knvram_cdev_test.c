@@ -892,6 +892,28 @@ static int info(int fd, struct knvram_info *info)
 	return ioctl(fd, KNVRAMIOC_INFO, info) ? -errno : 0;
 }
 
+/*
+ * A struct knvram_info whose size (that of ours) is readable and whose
+ * rest runs off the end of its mapping.
+ */
+static struct knvram_info *info_edge(struct __test_metadata *_metadata)
+{
+	char *p = mmap(NULL, 2 * KNV_BLOCK, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct knvram_info *edge;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + KNV_BLOCK, KNV_BLOCK));
+	edge = (struct knvram_info *)(p + KNV_BLOCK - 8);
+	edge->size = sizeof(*edge);
+	return edge;
+}
+
+static void info_edge_free(struct knvram_info *edge)
+{
+	munmap((char *)edge - (KNV_BLOCK - 8), KNV_BLOCK);
+}
+
 /* poll() @fd for @events, waiting @ms: the revents, 0 on timeout. */
 static short poll1(int fd, short events, int ms)
 {
@@ -957,7 +979,7 @@ TEST_F(knvram, info_fields)
 TEST_F(knvram, info_sizes)
 {
 	int r = OPEN(self->name, O_RDONLY);
-	struct knvram_info in;
+	struct knvram_info in, *edge;
 	unsigned char big[sizeof(in) + 64];
 	struct knvram_info *bp = (struct knvram_info *)big;
 	unsigned int i;
@@ -995,19 +1017,9 @@ TEST_F(knvram, info_sizes)
 	/* Bad pointers. */
 	ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, NULL));
 	ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, (void *)1));
-	{
-		void *p = mmap(NULL, 2 * KNV_BLOCK, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		struct knvram_info *edge;
-
-		ASSERT_NE(MAP_FAILED, p);
-		ASSERT_EQ(0, munmap((char *)p + KNV_BLOCK, KNV_BLOCK));
-		/* The size is readable, the rest runs off the mapping. */
-		edge = (void *)((char *)p + KNV_BLOCK - 8);
-		edge->size = sizeof(in);
-		ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, edge));
-		munmap(p, KNV_BLOCK);
-	}
+	edge = info_edge(_metadata);
+	ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, edge));
+	info_edge_free(edge);
 	close(r);
 }
 
@@ -1015,7 +1027,7 @@ TEST_F(knvram, poll_commits)
 {
 	int w = OPEN(self->name, O_RDWR), r = OPEN(self->name, O_RDONLY);
 	int r2 = OPEN(self->name, O_RDONLY);
-	struct knvram_info in;
+	struct knvram_info in, *edge;
 
 	/* Nothing new since open; reads never wait; the writer can write. */
 	ASSERT_EQ(POLLIN, poll1(r, POLLIN | POLLPRI, 0));
@@ -1048,6 +1060,17 @@ TEST_F(knvram, poll_commits)
 	ASSERT_EQ(0, poll1(r, POLLPRI, 200));
 	ASSERT_EQ(0, ioctl(w, KNVRAMIOC_TCOMMIT));
 	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 5000));
+
+	/* Only an INFO that returned 0 resets it: not EINVAL, not EFAULT. */
+	edge = info_edge(_metadata);
+	ASSERT_ERRNO(EFAULT, ioctl(r, KNVRAMIOC_INFO, edge));
+	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 0));
+	info_edge_free(edge);
+	in.size = KNVRAM_INFO_SIZE_VER0 - 1;
+	ASSERT_ERRNO(EINVAL, ioctl(r, KNVRAMIOC_INFO, &in));
+	ASSERT_EQ(POLLPRI, poll1(r, POLLPRI, 0));
+	ASSERT_EQ(0, info(r, &in));
+	ASSERT_EQ(0, poll1(r, POLLPRI, 0));
 	close(r2);
 	close(r);
 	close(w);

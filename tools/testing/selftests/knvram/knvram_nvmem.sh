@@ -18,16 +18,6 @@ FAIL=/sys/kernel/debug/knvram-nvmem-sim/fail_write
 
 . "$DIR/knvram_lib.sh"
 
-# hold PART WORD: write WORD at 0 and keep the file open (not synced).
-hold() {
-	"$CTL" hold "$1" 0 "$2" >/tmp/nvmem-hold.out &
-	holder=$!
-	wait_until 'grep -q ready /tmp/nvmem-hold.out' 10
-}
-unhold() {
-	kill "$holder"
-	wait "$holder" 2>/dev/null
-}
 # on_media WORD: WORD is somewhere on the nvmem device.
 on_media() {
 	tr -c 'a-z0-9-' '\n' <$NVMEM | grep -qx "$1"
@@ -41,13 +31,7 @@ fi
 echo "1..11"
 
 # 1: the partitions from devicetree are there.
-if [ "$(cat $SYS/nvmemcfg/backend 2>/dev/null)" = nvram-nvmem ] &&
-   [ "$(cat $SYS/nvmemlog/backend 2>/dev/null)" = nvram-nvmem ]; then
-	ok "nvmemcfg and nvmemlog are partitions of nvram-nvmem"
-else
-	not_ok "nvmemcfg and nvmemlog are partitions of nvram-nvmem" \
-		"backends '$(cat $SYS/nvmemcfg/backend 2>/dev/null)' '$(cat $SYS/nvmemlog/backend 2>/dev/null)'"
-fi
+test_partitions_of nvram-nvmem nvmemcfg nvmemlog
 
 # 2: a sync goes through the nvmem device.
 word=nvmem-sync-$$
@@ -61,17 +45,7 @@ else
 fi
 
 # 3: unbind and bind the backend's device.
-"$CTL" write nvmemcfg 0 unbind-bind-word
-echo nvram-nvmem >$DRV/unbind
-gone=$([ -e /dev/knvram/nvmemcfg ] && echo no || echo yes)
-echo nvram-nvmem >$DRV/bind
-got=$("$CTL" read nvmemcfg 0 16 2>&1)
-if [ "$gone" = yes ] && [ "$got" = unbind-bind-word ]; then
-	ok "nvmemcfg goes with unbind and comes back with bind, data intact"
-else
-	not_ok "nvmemcfg goes with unbind and comes back with bind, data intact" \
-		"gone after unbind: $gone; read '$got'"
-fi
+test_unbind_bind knvram-nvmem nvram-nvmem nvmemcfg
 
 # 4-6: neither module goes while in use; the open partition is intact.
 hold nvmemcfg held-word
@@ -128,63 +102,8 @@ fi
 
 # 9: power fails (the board's gpio-sim line): nvmem writes sleep, the
 # core syncs nvmemcfg from a worker.
-pull=
-for f in /sys/devices/platform/gpio-sim/gpiochip*/sim_gpio0/pull; do
-	[ -e "$f" ] && pull=$f
-done
-if [ -z "$pull" ]; then
-	skip "the emergency sync of nvmem is deferred and saves the data" \
-		"no gpio-sim power-fail line"
-else
-	hold nvmemcfg power-fail-word
-	count0=$(cat $SYS/nvmemcfg/emergency_sync_count)
-	deferred0=$(cat $SYS/nvmemcfg/emergency_sync_deferred 2>/dev/null)
-	dirty=$(cat $SYS/nvmemcfg/dirty)
-	echo pull-up >"$pull"
-	# shellcheck disable=SC2016 # evaluated by wait_until
-	wait_until '[ "$(cat $SYS/nvmemcfg/dirty)" = 0 ] &&
-		[ "$(cat $SYS/nvmemcfg/emergency_sync_count)" -gt "$count0" ]'
-	count=$(cat $SYS/nvmemcfg/emergency_sync_count)
-	deferred=$(cat $SYS/nvmemcfg/emergency_sync_deferred 2>/dev/null)
-	echo pull-down >"$pull"
-	unhold
-	if [ "$dirty" != 0 ] && [ "$(cat $SYS/nvmemcfg/dirty)" = 0 ] &&
-	   [ "$count" -gt "$count0" ] && on_media power-fail-word &&
-	   { [ -z "$deferred0" ] || [ "$deferred" -gt "$deferred0" ]; }; then
-		ok "the emergency sync of nvmem is deferred and saves the data"
-	else
-		not_ok "the emergency sync of nvmem is deferred and saves the data" \
-			"dirty $dirty -> $(cat $SYS/nvmemcfg/dirty), emergency syncs $count0 -> $count, deferred ${deferred0:-absent} -> ${deferred:-absent}"
-	fi
-fi
+test_emergency_deferred nvmemcfg nvmem on_media
 
 # 10-11: a configfs partition on nvmem, kept across unbind/bind.
-CFS=/sys/kernel/config/knvram/nvram-nvmem
-P=$CFS/nvmemrt
-if [ ! -d $CFS ]; then
-	skip "a configfs partition on nvram-nvmem" "no $CFS"
-	skip "the configfs partition is back after unbind/bind" "no $CFS"
-else
-	mkdir $P && echo 64K >$P/size && echo 1 >$P/enable &&
-		"$CTL" write nvmemrt 0 configfs-on-nvmem
-	got=$("$CTL" read nvmemrt 0 17 2>&1)
-	if [ "$(cat $SYS/nvmemrt/backend 2>/dev/null)" = nvram-nvmem ] &&
-	   [ "$got" = configfs-on-nvmem ]; then
-		ok "a configfs partition on nvram-nvmem"
-	else
-		not_ok "a configfs partition on nvram-nvmem" \
-			"backend '$(cat $SYS/nvmemrt/backend 2>/dev/null)', read '$got'"
-	fi
-	echo nvram-nvmem >$DRV/unbind
-	echo nvram-nvmem >$DRV/bind
-	got=$("$CTL" read nvmemrt 0 17 2>&1)
-	if [ "$(cat $P/state 2>/dev/null)" = live ] && [ "$got" = configfs-on-nvmem ]; then
-		ok "the configfs partition is back after unbind/bind"
-	else
-		not_ok "the configfs partition is back after unbind/bind" \
-			"state '$(cat $P/state 2>/dev/null)', read '$got'"
-	fi
-	echo 0 >$P/enable
-	rmdir $P
-fi
+test_configfs_rebind knvram-nvmem nvram-nvmem nvmemrt configfs-on-nvmem
 [ "$failed" -eq 0 ]

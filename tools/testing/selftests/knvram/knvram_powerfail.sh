@@ -83,6 +83,24 @@ else
 	not_ok "writes fail with ESHUTDOWN while power fails" "status $status: $out"
 fi
 
+# The knvram tool's txn: TBEGIN works, its write fails, it aborts.
+if command -v knvram >/dev/null; then
+	aborts=$(cat $SYS/$THIRD/abort_count)
+	commits=$(cat $SYS/$THIRD/commit_count)
+	out=$(echo "0 726566757365" | knvram txn $THIRD 2>&1)
+	status=$?
+	if [ $status = 1 ] && [ "${out#*aborted}" != "$out" ] &&
+	   [ "$(cat $SYS/$THIRD/abort_count)" = $((aborts + 1)) ] &&
+	   [ "$(cat $SYS/$THIRD/commit_count)" = "$commits" ]; then
+		ok "knvram txn aborts what it began when a write fails"
+	else
+		not_ok "knvram txn aborts what it began when a write fails" \
+			"status $status: $out; aborts $aborts -> $(cat $SYS/$THIRD/abort_count)"
+	fi
+else
+	skip "knvram txn aborts what it began when a write fails" "no knvram tool"
+fi
+
 echo pull-down >"$pull"
 i=0
 while ! out=$("$CTL" txn $THIRD 0 accepted 2>&1) && [ $i -lt 100 ]; do

@@ -868,6 +868,9 @@ static void churn_use(struct churn *c, struct thr *t, const char *name,
 	close(rfd);
 }
 
+/* rmdir of a churned item: tries, 100 ms apart. */
+#define RMDIR_TRIES	300
+
 static void *churn_main(void *arg)
 {
 	struct thr *t = arg;
@@ -905,10 +908,12 @@ static void *churn_main(void *arg)
 				churn_use(c, t, name, dir);
 		}
 		set_op(t, "configfs: rmdir");
-		for (tries = 0; rmdir(dir) && tries < 50; tries++) {
+		for (tries = 0; rmdir(dir) && tries < RMDIR_TRIES; tries++) {
 			/*
 			 * While the backend is unbound, an item on its media
-			 * is pinned (EBUSY) until the backend is back.
+			 * is pinned (EBUSY) until the backend is back: up to
+			 * a second, and a bind on a loaded host may take a
+			 * few more.
 			 */
 			if (errno == EBUSY && !c->strict)
 				inc(&c->offline);
@@ -916,8 +921,11 @@ static void *churn_main(void *arg)
 				churn_err(c, name, "rmdir", -errno);
 			sleep_ms(100);
 		}
-		if (tries < 50)
+		if (tries < RMDIR_TRIES)
 			inc(&c->removed);
+		else
+			COUNT(c->bad, "configfs %s/%s: rmdir refused for %d s",
+			      c->backend, name, RMDIR_TRIES / 10);
 	}
 	return NULL;
 }

@@ -98,6 +98,15 @@ status 2 "read beyond the end with -l exits 2" knvram read $P -o $((size - 4)) -
 status 2 "a bad offset exits 2" knvram read $P -o 12abc
 status 1 "read of a missing partition exits 1" knvram read knvnosuch
 check "its message has strerror" has "No such file or directory" $TMP/err
+# The board's boardkern (linux,kernel-only): in sysfs, no device node.
+if [ -d $CLASS/boardkern ]; then
+	status 1 "read of a kernel-only partition exits 1" knvram read boardkern
+	check "its message says it is for kernel code only" \
+		has "boardkern: it is for kernel code only" $TMP/err
+else
+	skip "read of a kernel-only partition exits 1" "no boardkern"
+	skip "its message says it is for kernel code only" "no boardkern"
+fi
 status 2 "a bad partition name exits 2" knvram read ../null
 status 2 "write past the end exits 2" knvram write $P -o $((size - 2)) $TMP/in
 check "and writes nothing" [ "$(bytes $((size - 2)) 2 | od -An -c | tr -d ' \n')" != "he" ]

@@ -20,16 +20,6 @@ DRV=/sys/bus/platform/drivers/knvram-ubi
 ubistat() {
 	cat "$DEV/$1"
 }
-# hold PART WORD: write WORD at 0 and keep the file open (not synced).
-hold() {
-	"$CTL" hold "$1" 0 "$2" >/tmp/ubi-hold.out &
-	holder=$!
-	wait_until 'grep -q ready /tmp/ubi-hold.out' 10
-}
-unhold() {
-	kill "$holder"
-	wait "$holder" 2>/dev/null
-}
 
 echo "TAP version 13"
 if [ ! -d "$DEV" ] || [ ! -x "$CTL" ]; then
@@ -45,13 +35,7 @@ if [ -n "$vol" ] && [ "$(cat "/sys/class/ubi/$vol/name" 2>/dev/null)" = knvram ]
 else
 	not_ok "nvram-ubi is on UBI volume knvram" "volume '$vol'"
 fi
-if [ "$(cat $SYS/ubicfg/backend 2>/dev/null)" = nvram-ubi ] &&
-   [ "$(cat $SYS/ubilog/backend 2>/dev/null)" = nvram-ubi ]; then
-	ok "ubicfg and ubilog are partitions of nvram-ubi"
-else
-	not_ok "ubicfg and ubilog are partitions of nvram-ubi" \
-		"backends '$(cat $SYS/ubicfg/backend 2>/dev/null)' '$(cat $SYS/ubilog/backend 2>/dev/null)'"
-fi
+test_partitions_of nvram-ubi ubicfg ubilog
 ubi=${vol%_*}
 ubi_num=${ubi#ubi}
 vol_id=${vol#*_}
@@ -100,17 +84,7 @@ else
 fi
 
 # 8: unbind and bind the backend's device.
-"$CTL" write ubicfg 0 unbind-bind-word
-echo nvram-ubi >$DRV/unbind
-gone=$([ -e /dev/knvram/ubicfg ] && echo no || echo yes)
-echo nvram-ubi >$DRV/bind
-got=$("$CTL" read ubicfg 0 16 2>&1)
-if [ "$gone" = yes ] && [ "$got" = unbind-bind-word ]; then
-	ok "ubicfg goes with unbind and comes back with bind, data intact"
-else
-	not_ok "ubicfg goes with unbind and comes back with bind, data intact" \
-		"gone after unbind: $gone; read '$got'"
-fi
+test_unbind_bind knvram-ubi nvram-ubi ubicfg
 
 # 9-11: the volume cannot go while partitions use it.
 hold ubicfg held-word
@@ -134,67 +108,11 @@ unhold
 
 # 12: power fails: flash cannot be written in the NMI or hard IRQ of the
 # power-fail signal; the core syncs ubicfg from a worker.
-pull=
-for f in /sys/devices/platform/gpio-sim/gpiochip*/sim_gpio0/pull; do
-	[ -e "$f" ] && pull=$f
-done
-if [ -z "$pull" ]; then
-	skip "the emergency sync of flash is deferred and saves the data" \
-		"no gpio-sim power-fail line"
-else
-	hold ubicfg power-fail-word
-	count0=$(cat $SYS/ubicfg/emergency_sync_count)
-	deferred0=$(cat $SYS/ubicfg/emergency_sync_deferred 2>/dev/null)
-	dirty=$(cat $SYS/ubicfg/dirty)
-	echo pull-up >"$pull"
-	# shellcheck disable=SC2016 # evaluated by wait_until
-	wait_until '[ "$(cat $SYS/ubicfg/dirty)" = 0 ] &&
-		[ "$(cat $SYS/ubicfg/emergency_sync_count)" -gt "$count0" ]'
-	count=$(cat $SYS/ubicfg/emergency_sync_count)
-	deferred=$(cat $SYS/ubicfg/emergency_sync_deferred 2>/dev/null)
-	echo pull-down >"$pull"
-	unhold
-	echo "# emergency_sync_deferred: ${deferred0:-absent} -> ${deferred:-absent}"
-	if [ "$dirty" != 0 ] && [ "$(cat $SYS/ubicfg/dirty)" = 0 ] &&
-	   [ "$count" -gt "$count0" ] &&
-	   { [ -z "$deferred0" ] || [ "$deferred" -gt "$deferred0" ]; }; then
-		ok "the emergency sync of flash is deferred and saves the data"
-	else
-		not_ok "the emergency sync of flash is deferred and saves the data" \
-			"dirty $dirty -> $(cat $SYS/ubicfg/dirty), emergency syncs $count0 -> $count, deferred ${deferred0:-absent} -> ${deferred:-absent}"
-	fi
-fi
+test_emergency_deferred ubicfg flash
 
 # 13-14: a configfs partition on flash; its layout is kept in the media
 # label across unbind/bind, as on any backend.
-CFS=/sys/kernel/config/knvram/nvram-ubi
-P=$CFS/ubirt
-if [ ! -d $CFS ]; then
-	skip "a configfs partition on nvram-ubi" "no $CFS"
-	skip "the configfs partition is back after unbind/bind" "no $CFS"
-else
-	mkdir $P && echo 64K >$P/size && echo 1 >$P/enable &&
-		"$CTL" write ubirt 0 configfs-on-flash
-	got=$("$CTL" read ubirt 0 17 2>&1)
-	if [ "$(cat $SYS/ubirt/backend 2>/dev/null)" = nvram-ubi ] &&
-	   [ "$got" = configfs-on-flash ]; then
-		ok "a configfs partition on nvram-ubi"
-	else
-		not_ok "a configfs partition on nvram-ubi" \
-			"backend '$(cat $SYS/ubirt/backend 2>/dev/null)', read '$got'"
-	fi
-	echo nvram-ubi >$DRV/unbind
-	echo nvram-ubi >$DRV/bind
-	got=$("$CTL" read ubirt 0 17 2>&1)
-	if [ "$(cat $P/state 2>/dev/null)" = live ] && [ "$got" = configfs-on-flash ]; then
-		ok "the configfs partition is back after unbind/bind"
-	else
-		not_ok "the configfs partition is back after unbind/bind" \
-			"state '$(cat $P/state 2>/dev/null)', read '$got'"
-	fi
-	echo 0 >$P/enable
-	rmdir $P
-fi
+test_configfs_rebind knvram-ubi nvram-ubi ubirt configfs-on-flash
 
 # 15-16: the backend follows the volume: UBI detached while the driver
 # waits, then attached again.
