@@ -368,7 +368,8 @@ static ssize_t knvram_cfs_read_only_store(struct config_item *item,
 	if (p->part)
 		return -EBUSY;
 	if (p->on_media) {
-		if (!p->cbe->be)
+		/* As enable: not on the media of a backend going away. */
+		if (!p->cbe->be || p->cbe->going)
 			return -ENODEV;
 		ret = knvram_runtime_set_read_only(p->cbe->be, p->e.name, on);
 		if (ret)
