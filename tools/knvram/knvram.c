@@ -56,6 +56,7 @@ static const char usage_text[] =
 "  list [--json]                  backends and partitions, with statistics\n"
 "  info NAME                      state of a partition (KNVRAMIOC_INFO)\n"
 "  create BACKEND NAME SIZE [--offset OFF] [--mode MODE] [--autot 0|1]\n"
+"         [--read-only 0|1]\n"
 "                                 make a runtime partition and enable it\n"
 "  enable NAME | disable NAME     enable or disable a runtime partition\n"
 "  remove NAME                    remove a runtime partition and its data\n"
@@ -520,7 +521,7 @@ static int set_attr(const char *dir, const char *attr, const char *val)
 
 static int cmd_create(int argc, char **argv)
 {
-	const char *offset = NULL, *mode = NULL, *autot = NULL;
+	const char *offset = NULL, *mode = NULL, *autot = NULL, *ro = NULL;
 	char dir[PATH_MAX];
 	__u64 n;
 	int i, ret;
@@ -536,6 +537,8 @@ static int cmd_create(int argc, char **argv)
 			mode = argv[++i];
 		else if (!strcmp(argv[i], "--autot"))
 			autot = argv[++i];
+		else if (!strcmp(argv[i], "--read-only"))
+			ro = argv[++i];
 		else
 			return usage_err("unknown option");
 	}
@@ -556,6 +559,8 @@ static int cmd_create(int argc, char **argv)
 		ret = set_attr(dir, "mode", mode);
 	if (!ret && autot)
 		ret = set_attr(dir, "autot", autot);
+	if (!ret && ro)
+		ret = set_attr(dir, "read_only", ro);
 	if (!ret)
 		ret = set_attr(dir, "enable", "1");
 	if (ret) {

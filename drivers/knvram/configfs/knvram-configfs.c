@@ -10,6 +10,7 @@
  *       <name>/                             mkdir: a partition
  *           size, offset, autot, dev,       (read-write until the
  *           uid, gid, mode                   partition is on the media)
+ *           read_only                       (read-write while not live)
  *           enable                          1: create /dev/knvram/<name>
  *           state, footprint                (read-only)
  *
@@ -275,47 +276,89 @@ static ssize_t knvram_cfs_offset_store(struct config_item *item,
 	return count;
 }
 
-static ssize_t knvram_cfs_autot_show(struct config_item *item, char *page)
+/*
+ * The label flags shown as 0/1 attributes: autot (the flag), dev (its
+ * inverse, %KNVRAM_LABEL_KERNEL_ONLY) and read_only. @inv: the attribute
+ * reads 1 when the flag is clear.
+ */
+static ssize_t knvram_cfs_flag_show(struct config_item *item, char *page,
+				    u16 flag, bool inv)
 {
 	struct knvram_cfs_part *p = to_cfs_part(item);
 
 	guard(mutex)(&knvram_lock);
-	return sysfs_emit(page, "%d\n", !!(p->e.flags & KNVRAM_LABEL_AUTOT));
+	return sysfs_emit(page, "%d\n", !(p->e.flags & flag) == inv);
+}
+
+static void knvram_cfs_assign_flag(struct knvram_cfs_part *p, u16 flag,
+				   bool set)
+{
+	if (set)
+		p->e.flags |= flag;
+	else
+		p->e.flags &= ~flag;
+}
+
+/* A flag fixed once the partition is on the media, as size is. */
+static ssize_t knvram_cfs_flag_store(struct config_item *item,
+				     const char *page, size_t count, u16 flag,
+				     bool inv)
+{
+	struct knvram_cfs_part *p = to_cfs_part(item);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(page, &on);
+	if (ret)
+		return ret;
+	guard(mutex)(&knvram_lock);
+	ret = knvram_cfs_settable(p);
+	if (ret)
+		return ret;
+	knvram_cfs_assign_flag(p, flag, on != inv);
+	return count;
+}
+
+static ssize_t knvram_cfs_autot_show(struct config_item *item, char *page)
+{
+	return knvram_cfs_flag_show(item, page, KNVRAM_LABEL_AUTOT, false);
 }
 
 static ssize_t knvram_cfs_autot_store(struct config_item *item,
 				      const char *page, size_t count)
 {
-	struct knvram_cfs_part *p = to_cfs_part(item);
-	bool on;
-	int ret;
-
-	ret = kstrtobool(page, &on);
-	if (ret)
-		return ret;
-	guard(mutex)(&knvram_lock);
-	ret = knvram_cfs_settable(p);
-	if (ret)
-		return ret;
-	if (on)
-		p->e.flags |= KNVRAM_LABEL_AUTOT;
-	else
-		p->e.flags &= ~KNVRAM_LABEL_AUTOT;
-	return count;
+	return knvram_cfs_flag_store(item, page, count, KNVRAM_LABEL_AUTOT,
+				     false);
 }
 
 /* dev: 1 (the default) for a /dev node, 0 for knvram_open() only. */
 static ssize_t knvram_cfs_dev_show(struct config_item *item, char *page)
 {
-	struct knvram_cfs_part *p = to_cfs_part(item);
-
-	guard(mutex)(&knvram_lock);
-	return sysfs_emit(page, "%d\n",
-			  !(p->e.flags & KNVRAM_LABEL_KERNEL_ONLY));
+	return knvram_cfs_flag_show(item, page, KNVRAM_LABEL_KERNEL_ONLY,
+				    true);
 }
 
 static ssize_t knvram_cfs_dev_store(struct config_item *item,
 				    const char *page, size_t count)
+{
+	return knvram_cfs_flag_store(item, page, count,
+				     KNVRAM_LABEL_KERNEL_ONLY, true);
+}
+
+static ssize_t knvram_cfs_read_only_show(struct config_item *item,
+					 char *page)
+{
+	return knvram_cfs_flag_show(item, page, KNVRAM_LABEL_READ_ONLY, false);
+}
+
+/*
+ * read_only: 1 write-protects the partition once it is formatted (the
+ * first enable formats it all the same). Unlike the others it can change
+ * while the partition is disabled: that rewrites its label entry, and
+ * the next enable brings it back so, with its data.
+ */
+static ssize_t knvram_cfs_read_only_store(struct config_item *item,
+					  const char *page, size_t count)
 {
 	struct knvram_cfs_part *p = to_cfs_part(item);
 	bool on;
@@ -325,13 +368,17 @@ static ssize_t knvram_cfs_dev_store(struct config_item *item,
 	if (ret)
 		return ret;
 	guard(mutex)(&knvram_lock);
-	ret = knvram_cfs_settable(p);
-	if (ret)
-		return ret;
-	if (on)
-		p->e.flags &= ~KNVRAM_LABEL_KERNEL_ONLY;
-	else
-		p->e.flags |= KNVRAM_LABEL_KERNEL_ONLY;
+	if (p->part)
+		return -EBUSY;
+	if (p->on_media) {
+		/* As enable: not on the media of a backend going away. */
+		if (!p->cbe->be || p->cbe->going)
+			return -ENODEV;
+		ret = knvram_runtime_set_read_only(p->cbe->be, p->e.name, on);
+		if (ret)
+			return ret;
+	}
+	knvram_cfs_assign_flag(p, KNVRAM_LABEL_READ_ONLY, on);
 	return count;
 }
 
@@ -524,6 +571,7 @@ CONFIGFS_ATTR(knvram_cfs_, size);
 CONFIGFS_ATTR(knvram_cfs_, offset);
 CONFIGFS_ATTR(knvram_cfs_, autot);
 CONFIGFS_ATTR(knvram_cfs_, dev);
+CONFIGFS_ATTR(knvram_cfs_, read_only);
 CONFIGFS_ATTR(knvram_cfs_, uid);
 CONFIGFS_ATTR(knvram_cfs_, gid);
 CONFIGFS_ATTR(knvram_cfs_, mode);
@@ -536,6 +584,7 @@ static struct configfs_attribute *knvram_cfs_part_attrs[] = {
 	&knvram_cfs_attr_offset,
 	&knvram_cfs_attr_autot,
 	&knvram_cfs_attr_dev,
+	&knvram_cfs_attr_read_only,
 	&knvram_cfs_attr_uid,
 	&knvram_cfs_attr_gid,
 	&knvram_cfs_attr_mode,

@@ -22,6 +22,7 @@
 #include <linux/of.h>
 #include <linux/of_address.h>
 #include <linux/overflow.h>
+#include <linux/property.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -971,7 +972,8 @@ static void knvram_add_config_partitions(struct knvram_backend *be,
  *
  * Context: Process context; sleeps.
  * Return: The backend, or ERR_PTR(-EINVAL) for a config the core cannot
- * use, -EEXIST for a name in use, -ENOMEM.
+ * use (or a device with a wp-gpios property: no backend drives one),
+ * -EEXIST for a name in use, -ENOMEM.
  */
 struct knvram_backend *
 __knvram_backend_register(const struct knvram_backend_config *config,
@@ -989,6 +991,15 @@ __knvram_backend_register(const struct knvram_backend_config *config,
 	    config->flags & ~KNVRAM_BACKEND_NMI_SAFE ||
 	    config->atomic_unit % max_t(u32, wu, KNVRAM_ATOMIC_ALIGN))
 		return ERR_PTR(-EINVAL);
+	/*
+	 * No backend drives a write-protect line: mmio-nvram writes from the
+	 * power-fail NMI, where no GPIO can be driven, and an nvmem device's
+	 * /WP is its provider's own wp-gpios, which the nvmem core drives.
+	 * Refused rather than ignored: the board would think it protected.
+	 */
+	if (device_property_present(config->dev, "wp-gpios"))
+		return ERR_PTR(dev_err_probe(config->dev, -EINVAL,
+					     "wp-gpios: not supported on a knvram backend\n"));
 
 	be = kzalloc(sizeof(*be), GFP_KERNEL);
 	if (!be)

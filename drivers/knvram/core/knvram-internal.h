@@ -60,6 +60,9 @@
 #define KNVRAM_LABEL_AUTOT	BIT(0)
 #define KNVRAM_LABEL_ENABLED	BIT(1)
 #define KNVRAM_LABEL_KERNEL_ONLY	BIT(2)
+#define KNVRAM_LABEL_READ_ONLY	BIT(3)
+/* The flags this version knows; an entry with any other is not created. */
+#define KNVRAM_LABEL_FLAGS	GENMASK(3, 0)
 /* knvram_label_entry.offset: let the core place the partition. */
 #define KNVRAM_OFFSET_AUTO	U64_MAX
 
@@ -124,7 +127,8 @@ struct knvram_damage {
  * @gid:    Group of /dev/knvram/<name> (initial user namespace).
  * @mode:   Permission bits of /dev/knvram/<name>.
  * @flags:  %KNVRAM_LABEL_AUTOT (default autot), %KNVRAM_LABEL_ENABLED
- *          (created at boot), %KNVRAM_LABEL_KERNEL_ONLY (no /dev node).
+ *          (created at boot), %KNVRAM_LABEL_KERNEL_ONLY (no /dev node),
+ *          %KNVRAM_LABEL_READ_ONLY (write-protected once formatted).
  * @err:    Not on the media: why an enabled entry is not live.
  */
 struct knvram_label_entry {
@@ -509,6 +513,8 @@ int knvram_runtime_enable(struct knvram_backend *be,
 			  struct knvram_partition **partp);
 int knvram_runtime_disable(struct knvram_partition *part, bool erase);
 int knvram_runtime_forget(struct knvram_backend *be, const char *name);
+int knvram_runtime_set_read_only(struct knvram_backend *be, const char *name,
+				 bool read_only);
 struct knvram_label_entry *
 knvram_runtime_lookup(struct knvram_backend *be, const char *name,
 		      struct knvram_partition **partp);

@@ -59,7 +59,9 @@ struct knvram_label_header {
  * @uid:      Owner of the device node, in the initial user namespace.
  * @gid:      Group of the device node, in the initial user namespace.
  * @mode:     Permission bits of the device node.
- * @flags:    %KNVRAM_LABEL_AUTOT, %KNVRAM_LABEL_ENABLED.
+ * @flags:    %KNVRAM_LABEL_AUTOT, %KNVRAM_LABEL_ENABLED,
+ *            %KNVRAM_LABEL_KERNEL_ONLY, %KNVRAM_LABEL_READ_ONLY; other
+ *            bits zero (an entry with one is not created).
  * @reserved: Zero.
  */
 struct knvram_label_record {

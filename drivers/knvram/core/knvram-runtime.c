@@ -85,13 +85,17 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_lookup);
 /*
  * Can the label entry @e be a partition of @be? The label comes from the
  * media, and a valid CRC does not make its numbers sane: checked before
- * anything is allocated for it.
+ * anything is allocated for it. A flag this version does not know (a
+ * newer kernel's) may change what the partition is, write protection
+ * included: such an entry is left alone, -EOPNOTSUPP.
  */
 static int knvram_entry_check(struct knvram_backend *be,
 			      const struct knvram_label_entry *e)
 {
 	u64 fp = knvram_partition_footprint(be, e->size), end;
 
+	if (e->flags & ~KNVRAM_LABEL_FLAGS)
+		return -EOPNOTSUPP;
 	if (!knvram_name_valid(e->name) || !fp || e->offset % be->block_size)
 		return -EINVAL;
 	if (check_add_overflow(e->offset, fp, &end) ||
@@ -143,6 +147,7 @@ knvram_runtime_alloc(struct knvram_backend *be,
 		.size = e->size,
 		.autot = e->flags & KNVRAM_LABEL_AUTOT,
 		.kernel_only = e->flags & KNVRAM_LABEL_KERNEL_ONLY,
+		.read_only = e->flags & KNVRAM_LABEL_READ_ONLY,
 	};
 	struct knvram_partition *part;
 
@@ -176,6 +181,7 @@ knvram_runtime_alloc(struct knvram_backend *be,
  * another partition; -EUCLEAN if the backend's label is unreadable (a
  * partition whose banks are is created damaged); -ENOENT if there is no
  * such entry (!@fresh);
+ * -EOPNOTSUPP if the entry has flags this version does not know;
  * -ENOMEM; or the backend's error.
  */
 int knvram_runtime_enable(struct knvram_backend *be,
@@ -341,6 +347,57 @@ int knvram_runtime_forget(struct knvram_backend *be, const char *name)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_forget);
+
+/**
+ * knvram_runtime_set_read_only() - write-protect a runtime partition
+ * @be:        Backend.
+ * @name:      A runtime partition of @be that is on the media, not live.
+ * @read_only: Protect it (true) or not.
+ *
+ * Sets or clears %KNVRAM_LABEL_READ_ONLY in @name's label entry, on the
+ * media: the next enable, or the next boot if it is enabled, creates the
+ * partition so. Its banks are not touched.
+ *
+ * Context: Process context; sleeps. Caller holds knvram_lock.
+ * Return: 0 (also if the flag already was so: nothing is written);
+ * -ENOENT if @be's label has no such entry; -EBUSY if the partition is
+ * live on @be; -EUCLEAN, -ENOMEM or the backend's error.
+ */
+int knvram_runtime_set_read_only(struct knvram_backend *be, const char *name,
+				 bool read_only)
+{
+	struct knvram_label *label __free(kfree) = NULL;
+	struct knvram_partition *part;
+	struct knvram_label_entry *e;
+	struct knvram_label *old;
+	int ret;
+
+	lockdep_assert_held(&knvram_lock);
+	part = knvram_find_locked(name);
+	if (part && part->be == be)
+		return -EBUSY;
+	e = knvram_label_find(be->label, name);
+	if (!e)
+		return -ENOENT;
+	if (!!(e->flags & KNVRAM_LABEL_READ_ONLY) == read_only)
+		return 0;
+	label = kmemdup(be->label, sizeof(*label), GFP_KERNEL);
+	if (!label)
+		return -ENOMEM;
+	e = knvram_label_find(label, name);
+	if (read_only)
+		e->flags |= KNVRAM_LABEL_READ_ONLY;
+	else
+		e->flags &= ~KNVRAM_LABEL_READ_ONLY;
+	ret = knvram_label_store(be, label);
+	if (ret)
+		return ret;
+	old = be->label;
+	be->label = no_free_ptr(label);
+	kfree(old);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_set_read_only);
 
 /* At registration: bring back the enabled runtime partitions. */
 void knvram_restore_runtime(struct knvram_backend *be)

@@ -20,6 +20,7 @@
 #include <linux/knvram.h>
 #include <linux/knvram-provider.h>
 #include <linux/module.h>
+#include <linux/property.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -1970,6 +1971,32 @@ static const struct knvram_backend_ops kt_ops_no_write = {
 	.read = kt_no_read,
 };
 
+/*
+ * A device with a wp-gpios property: no backend drives a write-protect
+ * line (the nvmem core drives an nvmem provider's own), so the core
+ * refuses it rather than leave the board unprotected without a word.
+ */
+static void kt_backend_wp_gpios(struct kunit *test)
+{
+	static const struct property_entry props[] = {
+		PROPERTY_ENTRY_BOOL("wp-gpios"),
+		{ }
+	};
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_backend_config cfg = {
+		.name = "kunit-nv1", .ops = &kt_fake_ops,
+		.priv = &ctx->fake, .size = KT_MEDIA,
+	};
+
+	cfg.dev = kunit_device_register(test, "knvram-kunit-wp");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cfg.dev);
+	KUNIT_EXPECT_EQ(test, kt_register_err(&cfg), 0);
+	KUNIT_ASSERT_EQ(test, device_create_managed_software_node(cfg.dev,
+								  props, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, kt_register_err(&cfg), -EINVAL);
+}
+
 static void kt_backend_bad_config(struct kunit *test)
 {
 	struct kt_ctx *ctx = test->priv;
@@ -2571,6 +2598,112 @@ static void kt_label_format_damaged(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, 0), -ENOENT);
 }
 
+static int kt_rt_set_read_only(struct knvram_backend *be, const char *name,
+			       bool ro)
+{
+	guard(mutex)(&knvram_lock);
+	return knvram_runtime_set_read_only(be, name, ro);
+}
+
+/* The label entry of @name, or NULL; the caller holds knvram_lock. */
+static struct knvram_label_entry *kt_rt_entry(struct knvram_backend *be,
+					      const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < be->label->n; i++)
+		if (!strcmp(be->label->e[i].name, name))
+			return &be->label->e[i];
+	return NULL;
+}
+
+/* Enable 1 (not fresh) or 0 of the runtime partition @name. */
+static int kt_rt_switch(struct knvram_backend *be, const char *name, bool on)
+{
+	struct knvram_partition *part;
+	struct knvram_label_entry *e;
+
+	guard(mutex)(&knvram_lock);
+	if (!on) {
+		part = knvram_find_locked(name);
+		return part ? knvram_runtime_disable(part, false) : -ENOENT;
+	}
+	e = kt_rt_entry(be, name);
+	return e ? knvram_runtime_enable(be, e, false, &part) : -ENOENT;
+}
+
+/*
+ * A read-only runtime partition: its first enable formats it, and then
+ * nothing writes its banks (no sync, no removal, no re-registration). The
+ * flag is in the label, and changes only while the partition is not live.
+ */
+static void kt_label_read_only(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	u8 *zero = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	struct knvram_label_entry e = {
+		.name = KT_RT0, .size = KT_RT_SIZE,
+		.offset = KNVRAM_OFFSET_AUTO, .mode = 0600,
+		.flags = KNVRAM_LABEL_READ_ONLY,
+	};
+	struct knvram_partition *part;
+	u64 start, fp = ctx->footprint;
+	struct knvram_handle *r;
+	bool ro = true;
+	void *snap;
+	int ret;
+
+	/* Old banks in its space: the format must overwrite them. */
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT1, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT1, model, 0x1e);
+	KUNIT_ASSERT_EQ(test, kt_rt_erase(KT_RT1), 0);
+
+	scoped_guard(mutex, &knvram_lock)
+		ret = knvram_runtime_enable(ctx->be, &e, true, &part);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, part->read_only);
+	start = part->offset;
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, KNVRAM_WRITE), -EROFS);
+	kt_expect_part(test, KT_RT0, zero, "formatted at the first enable");
+	KUNIT_EXPECT_EQ(test, kt_rt_set_read_only(ctx->be, KT_RT0, false),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, kt_rt_set_read_only(ctx->be, KT_RT1, false),
+			-ENOENT);
+
+	/* Disabled: made writable, then written. */
+	KUNIT_ASSERT_EQ(test, kt_rt_switch(ctx->be, KT_RT0, false), 0);
+	KUNIT_EXPECT_EQ(test, kt_rt_set_read_only(ctx->be, KT_RT0, false), 0);
+	scoped_guard(mutex, &knvram_lock) {
+		struct knvram_label_entry *le = kt_rt_entry(ctx->be, KT_RT0);
+
+		ro = !le || (le->flags & KNVRAM_LABEL_READ_ONLY);
+	}
+	KUNIT_EXPECT_FALSE(test, ro);
+	KUNIT_ASSERT_EQ(test, kt_rt_switch(ctx->be, KT_RT0, true), 0);
+	kt_rt_fill(test, KT_RT0, model, 0x3c);
+
+	/* Disabled again, protected, and brought back by a registration. */
+	KUNIT_ASSERT_EQ(test, kt_rt_switch(ctx->be, KT_RT0, false), 0);
+	KUNIT_EXPECT_EQ(test, kt_rt_set_read_only(ctx->be, KT_RT0, true), 0);
+	KUNIT_ASSERT_EQ(test, kt_rt_switch(ctx->be, KT_RT0, true), 0);
+	snap = kt_snapshot(test, ctx);
+	kt_reregister(test, ctx);
+	scoped_guard(mutex, &knvram_lock)
+		part = knvram_find_locked(KT_RT0);
+	KUNIT_ASSERT_NOT_NULL(test, part);
+	KUNIT_EXPECT_TRUE(test, part->read_only);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT0, KNVRAM_WRITE), -EROFS);
+	kt_expect_part(test, KT_RT0, model, "protected, with its data");
+	r = kt_open(test, KT_RT0, 0);
+	KUNIT_EXPECT_EQ(test, knvram_sync_part(part, false), 0);
+	kt_close(test, r);
+	kt_reregister(test, ctx);
+	KUNIT_EXPECT_EQ(test, kt_diff((u8 *)snap + start, ctx->fake.mem + start,
+				      fp), -1);
+}
+
 #ifdef CONFIG_FAULT_INJECTION
 /*
  * Fail each allocation of making, then of erasing, a runtime partition:
@@ -3135,6 +3268,7 @@ static struct kunit_suite kt_emergency_suite = {
 
 static struct kunit_case kt_config_cases[] = {
 	KUNIT_CASE(kt_backend_bad_config),
+	KUNIT_CASE(kt_backend_wp_gpios),
 	KUNIT_CASE(kt_partition_bad_args),
 	KUNIT_CASE(kt_nomem_write),
 	KUNIT_CASE(kt_nomem_tbegin),
@@ -3154,6 +3288,7 @@ static struct kunit_case kt_label_cases[] = {
 	KUNIT_CASE_SLOW(kt_label_torn),
 	KUNIT_CASE(kt_label_damaged),
 	KUNIT_CASE(kt_label_format_damaged),
+	KUNIT_CASE(kt_label_read_only),
 	KUNIT_CASE_SLOW(kt_label_nomem),
 	{}
 };
@@ -3344,6 +3479,39 @@ static void kt_harden_label_numbers(struct kunit *test)
 	kt_expect_part(test, KT_RT0, model, "after the erases");
 }
 
+/*
+ * A label entry with a flag this version does not know (a newer kernel's,
+ * which might write-protect it) is left alone: not created, and enabling
+ * it is refused, while the entry next to it is restored.
+ */
+static void kt_harden_label_flags(struct kunit *test)
+{
+	u8 *model = kt_buf(test, KT_RT_SIZE);
+	struct kt_ctx *ctx = test->priv;
+	const struct knvram_label_entry *e;
+	struct knvram_partition *part;
+	struct knvram_label *l;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, kt_rt_enable(ctx->be, KT_RT0, KT_RT_SIZE,
+					   KNVRAM_OFFSET_AUTO), 0);
+	kt_rt_fill(test, KT_RT0, model, 0x4b);
+	l = kt_label_copy(test, ctx->be);
+	kt_label_add(test, l, KT_RT1, 2 * ctx->footprint, KT_RT_SIZE,
+		     KNVRAM_LABEL_ENABLED | (KNVRAM_LABEL_FLAGS + 1));
+	kt_label_write(test, ctx->be, l);
+
+	kt_reregister(test, ctx);
+	kt_expect_part(test, KT_RT0, model, "restored next to it");
+	e = kt_label_entry(ctx->be, KT_RT1);
+	KUNIT_EXPECT_TRUE(test, e && e->err == -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT1, 0), -ENOENT);
+	scoped_guard(mutex, &knvram_lock)
+		ret = knvram_runtime_enable(ctx->be, e, false, &part);
+	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, kt_open_err(KT_RT1, 0), -ENOENT);
+}
+
 /* Register a second fake backend, on media of its own. */
 static struct knvram_backend *kt_register1(struct kunit *test,
 					   struct kt_fake *fake)
@@ -3507,6 +3675,7 @@ static void kt_harden_nonblock(struct kunit *test)
 static struct kunit_case kt_harden_cases[] = {
 	KUNIT_CASE(kt_harden_create_huge),
 	KUNIT_CASE(kt_harden_label_numbers),
+	KUNIT_CASE(kt_harden_label_flags),
 	KUNIT_CASE(kt_harden_adopt),
 	KUNIT_CASE(kt_harden_nonblock),
 	{}

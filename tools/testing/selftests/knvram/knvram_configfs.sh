@@ -4,7 +4,8 @@
 # Runtime partitions through configfs (/sys/kernel/config/knvram/): every
 # attribute, every bad input (each must fail with its errno and change
 # nothing), enable/disable/rmdir, rmdir and rmmod refused while in use, a
-# partition without a /dev node (dev 0),
+# partition without a /dev node (dev 0), a write-protected one (read_only
+# 1: formatted at enable, EROFS, changed while disabled, kept by the label),
 # the layout kept on the media across an unbind/bind of the simulated
 # backend, a torn label write, and mkdir/rmdir from two processes while a
 # third does I/O.
@@ -34,6 +35,7 @@ ENOSPC="No space left"
 EEXIST="File exists"
 ENAMETOOLONG="too long"
 ERANGE="out of range"
+EROFS="Read-only file system"
 
 if [ ! -d $BE ]; then
 	echo "1..0 # SKIP no $BE (knvram or knvram-sim not loaded)"
@@ -256,6 +258,55 @@ check "cfgK back without a /dev node" [ ! -e /dev/knvram/cfgK ]
 check "cfgK dev still 0" same_as $K/dev 0
 check "rmdir cfgK" rmdir $K
 check "cfgK gone from sysfs" [ ! -e /sys/class/knvram/cfgK ]
+
+# -- read_only: a write-protected runtime partition ---------------------
+W=$BE/cfgW
+WS=/sys/class/knvram/cfgW
+mkdir $W
+check "default read_only 0" same_as $W/read_only 0
+fails_with "$EINVAL" "read_only 2" put $W/read_only 2
+check "read_only still 0 after the bad write" same_as $W/read_only 0
+put $W/size 64K
+check "read_only 1 while pending" put $W/read_only 1
+check "read_only reads 1" same_as $W/read_only 1
+check "cfgW enables, read-only" put $W/enable 1
+check "cfgW sysfs read_only 1" same_as $WS/read_only 1
+fails_with "$EROFS" "cfgW: open for writing" $CTL write cfgW 0 x
+got=$($CTL check cfgW)
+check "cfgW formatted at enable: zeroes ($got)" [ "$got" = "uniform 0x00" ]
+fails_with "$EBUSY" "read_only while live" put $W/read_only 0
+syncs=$(cat $WS/sync_count)
+if command -v knvram >/dev/null; then
+	check "a sync of read-only cfgW succeeds" knvram sync cfgW
+	check "and writes nothing (sync_bytes 0)" same_as $WS/sync_bytes 0
+	check "nor counts a sync" same_as $WS/sync_count "$syncs"
+else
+	skip "a sync of read-only cfgW writes nothing" "no knvram tool"
+fi
+put $W/enable 0
+check "read_only 0 while disabled" put $W/read_only 0
+check "read_only reads 0 while disabled" same_as $W/read_only 0
+check "cfgW enables, writable" put $W/enable 1
+check "cfgW sysfs read_only 0" same_as $WS/read_only 0
+check "cfgW takes a write" $CTL write cfgW 0 "was writable"
+put $W/enable 0
+check "read_only 1 while disabled" put $W/read_only 1
+check "cfgW enables, protected again" put $W/enable 1
+check "cfgW sysfs read_only 1 again" same_as $WS/read_only 1
+fails_with "$EROFS" "cfgW: open for writing again" $CTL write cfgW 0 y
+got=$($CTL read cfgW 0 12)
+check "cfgW keeps what it had ($got)" [ "$got" = "was writable" ]
+put $SIM_DRV/unbind $SIM_DEV
+fails_with "No such device" "read_only while the backend is gone" \
+	put $W/read_only 0
+put $SIM_DRV/bind $SIM_DEV
+check "cfgW back after bind, read-only" same_as $WS/read_only 1
+check "cfgW item read_only 1 after bind" same_as $W/read_only 1
+fails_with "$EROFS" "cfgW: open for writing after bind" $CTL write cfgW 0 z
+got=$($CTL read cfgW 0 12)
+check "cfgW data back after bind ($got)" [ "$got" = "was writable" ]
+check "rmdir read-only cfgW" rmdir $W
+check "cfgW gone" [ ! -e $WS ]
 
 # -- the label holds 63 runtime partitions ------------------------------
 # 32-character names: the layout then no longer fits in one page.

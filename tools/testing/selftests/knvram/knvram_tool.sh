@@ -240,4 +240,17 @@ check "its configfs directory is gone" [ ! -d $CFS/sim0/$RT ]
 check "its device is gone after remove" [ ! -e /dev/knvram/$RT ]
 status 1 "remove again exits 1" knvram remove $RT
 
+# a write-protected runtime partition
+RO=knvtoolro
+rmdir $CFS/sim0/$RO 2>/dev/null
+status 0 "create --read-only 1" knvram create sim0 $RO 64K --read-only 1
+check "its read_only is 1" same_as $CFS/sim0/$RO/read_only 1
+check "info says read-only" sh -c "knvram info $RO | grep -q read-only"
+echo x >$TMP/one
+status 1 "write to it exits 1" knvram write $RO $TMP/one
+check "the message has EROFS" has "Read-only file system" $TMP/err
+status 0 "remove the read-only partition" knvram remove $RO
+status 1 "create --read-only 2 exits 1" knvram create sim0 $RO 64K --read-only 2
+check "and leaves no directory" [ ! -d $CFS/sim0/$RO ]
+
 ksft_done
