@@ -118,9 +118,10 @@ check "syncs ran next to the writer" $((nw / 2)) \
 	'^knvram-bench: wsync .*syncer=fsync-loop' syncs
 # The targets: 4 per write size up to 4 KiB (12), the commit and the
 # memory of the 256-block transaction, the reader, 2 per writer partition
-# (knvtest1, and ubicfg); the emergency sync's need the floor module,
-# which only make bench loads.
-nt=$((12 + 2 + 1 + nw))
+# (knvtest1, and ubicfg), the 4 of row 5 (UBI: time and LEB changes of
+# 1 block and 1%); the emergency sync's need the floor module, which only
+# make bench loads.
+nt=$((12 + 2 + 1 + nw + 4))
 check "targets, each with its verdict" $nt \
 	'^knvram-bench: target id=[a-z0-9KM-]* .* met=(yes|no)$' value limit
 check "sync figures: 1 block, 1%, 100%" 3 '^knvram-bench: sync ' \
