@@ -801,6 +801,24 @@ static int knvram_read_header(struct knvram_partition *part, unsigned int bank,
 }
 
 /*
+ * Read @bank's checksum table into @part->crc[bank] and its checksum.
+ * Return: 0, -EBADMSG if it is not @table_crc, or the backend's error.
+ */
+static int knvram_read_table(struct knvram_partition *part,
+			     unsigned int bank, u32 table_crc)
+{
+	struct knvram_backend *be = part->be;
+	int ret;
+
+	ret = be->ops->read(be->priv, knvram_table_start(part, bank),
+			    part->crc[bank], part->nblocks * sizeof(__le32));
+	if (ret)
+		return ret;
+	knvram_tcrc_full(part, bank);
+	return part->tcrc[bank] != table_crc ? -EBADMSG : 0;
+}
+
+/*
  * Read @bank's table and data into crc[bank] and the blocks, checking every
  * checksum. With @compare, compare against the blocks instead and record
  * in bank_ver[bank] and dirty[bank] the blocks that differ.
@@ -812,13 +830,9 @@ static int knvram_read_bank(struct knvram_partition *part, unsigned int bank,
 	unsigned long b;
 	int ret;
 
-	ret = be->ops->read(be->priv, knvram_table_start(part, bank),
-			    part->crc[bank], part->nblocks * sizeof(__le32));
+	ret = knvram_read_table(part, bank, table_crc);
 	if (ret)
 		return ret;
-	knvram_tcrc_full(part, bank);
-	if (part->tcrc[bank] != table_crc)
-		return -EBADMSG;
 
 	for (b = 0; b < part->nblocks; b++) {
 		struct knvram_blk *blk = part->map[0][b];
@@ -1022,12 +1036,10 @@ static int knvram_salvage_bank(struct knvram_partition *part,
 	unsigned long b;
 	int ret;
 
-	ret = be->ops->read(be->priv, knvram_table_start(part, bank),
-			    part->crc[bank], part->nblocks * sizeof(__le32));
-	if (ret)
+	ret = knvram_read_table(part, bank, table_crc);
+	if (ret && ret != -EBADMSG)
 		return ret;
-	knvram_tcrc_full(part, bank);
-	d->table_bad = part->tcrc[bank] != table_crc;
+	d->table_bad = ret == -EBADMSG;
 
 	for (b = 0; b < part->nblocks; b++) {
 		struct knvram_blk *blk = part->map[0][b];
