@@ -819,7 +819,7 @@ static void knvram_partition_unlink(struct knvram_partition *part,
 	lockdep_assert_held(&knvram_lock);
 
 	scoped_guard(mutex, &part->lock)
-		WRITE_ONCE(part->dead, true);
+		knvram_set_dead(part, true);
 	knvram_poll_wake(part);
 
 	/* Nothing committed is lost: write it before the backend goes. */

@@ -23,7 +23,7 @@
  *   @media and @io_cpu (a Dekker pair), with a hand-off to the interrupted
  *   sync when the emergency sync interrupted it on its own CPU.
  *
- * Lock order: knvram_lock -> part->lock; handle->lock -> part->sync_mutex
+ * Lock order: knvram_lock -> part->lock -> part->map_lock; handle->lock -> part->sync_mutex
  * -> part->map_lock -> part->pool_lock; knvram_lock -> part->sync_mutex ->
  * part->lock (knvram_partition_format()).
  */
@@ -314,7 +314,8 @@ struct knvram_snap {
  * @lock:         Protects @writer, @nhandles and @dead.
  * @writer:       The writer handle, if any.
  * @nhandles:     Open handles.
- * @dead:         Removed: every call fails with -ENODEV.
+ * @dead:         Removed: every call fails with -ENODEV. Set under @lock
+ *                and @map_lock; a commit reads it under @map_lock.
  * @autot:        Default autot of new handles.
  * @read_only:    Write-protected: no writer, no write to the media.
  * @damaged:      The media failed its checks at load (or a format failed):
@@ -419,6 +420,19 @@ static inline bool knvram_part_read_only(struct knvram_partition *part)
 	return part->read_only || READ_ONCE(part->damaged);
 }
 
+/*
+ * Mark @part removed (@dead true), or not after all. Under @map_lock too:
+ * a commit that passed its handle's check before this fails after it, so
+ * that none lands after the final sync's snapshot (knvram_commit()).
+ */
+static inline void knvram_set_dead(struct knvram_partition *part, bool dead)
+{
+	lockdep_assert_held(&part->lock);
+	spin_lock(&part->map_lock);
+	WRITE_ONCE(part->dead, dead);
+	spin_unlock(&part->map_lock);
+}
+
 /**
  * struct knvram_handle - one open of a partition
  * @part:    The partition (a device reference is held).
@@ -477,6 +491,9 @@ void knvram_pool_drain(struct knvram_partition *part);
 int knvram_io_alloc(struct knvram_partition *part);
 void knvram_io_free(struct knvram_partition *part);
 void knvram_txn_drop(struct knvram_partition *part);
+#if IS_ENABLED(CONFIG_KUNIT)
+int knvram_commit(struct knvram_partition *part, bool nonblock);
+#endif
 static inline unsigned int knvram_latch_copy(long state)
 {
 	return (state >> KNVRAM_SEQ_SHIFT) & 1;

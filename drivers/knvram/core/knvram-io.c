@@ -452,7 +452,7 @@ void knvram_txn_drop(struct knvram_partition *part)
  * The dirty hints are set before the flip, so an emergency sync that froze
  * after it finds them.
  */
-static int knvram_commit(struct knvram_partition *part, bool nonblock)
+VISIBLE_IF_KUNIT int knvram_commit(struct knvram_partition *part, bool nonblock)
 {
 	unsigned long b;
 	unsigned int cur, nxt;
@@ -462,6 +462,16 @@ static int knvram_commit(struct knvram_partition *part, bool nonblock)
 	spin_lock(&part->map_lock);
 	s = atomic_long_read(&part->state);
 	for (;;) {
+		/*
+		 * The handle's check (knvram_call_begin()) came before the
+		 * removal, but the final sync may have taken its snapshot:
+		 * a commit now would be lost. The removal sets @dead under
+		 * @map_lock before that snapshot (knvram_set_dead()).
+		 */
+		if (part->dead) {
+			spin_unlock(&part->map_lock);
+			return -ENODEV;
+		}
 		if (s & KNVRAM_FROZEN) {
 			spin_unlock(&part->map_lock);
 			return -ESHUTDOWN;
@@ -530,6 +540,7 @@ static int knvram_commit(struct knvram_partition *part, bool nonblock)
 	atomic64_inc(&part->stats.commit_count);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(knvram_commit);
 
 /* The committed block @b as the writer sees it (it alone changes @map). */
 static struct knvram_blk *knvram_writer_blk(struct knvram_partition *part,

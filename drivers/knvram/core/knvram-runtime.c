@@ -289,12 +289,12 @@ int knvram_runtime_disable(struct knvram_partition *part, bool erase)
 			kfree(label);
 			return -EBUSY;
 		}
-		WRITE_ONCE(part->dead, true);
+		knvram_set_dead(part, true);
 	}
 	ret = knvram_label_store(be, label);
 	if (ret) {
 		scoped_guard(mutex, &part->lock)
-			WRITE_ONCE(part->dead, false);
+			knvram_set_dead(part, false);
 		kfree(label);
 		return ret;
 	}

@@ -16,7 +16,9 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/bitmap.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/knvram.h>
 #include <linux/knvram-provider.h>
 #include <linux/module.h>
@@ -71,9 +73,15 @@ struct kt_write {
  * @changes:    Per unit, how often a flush replaced it.
  * @steps:      Writes and unit replacements that succeeded (with @unit,
  *              what @fail_after counts).
+ * @stall:      The next write sets @stalled and spins until @go is set
+ *              (with preemption disabled, as the core calls it): another
+ *              CPU then acts in the middle of a sync.
+ * @stalled:    A write is held by @stall.
+ * @go:         Let it go on.
  *
  * The ops take no lock and sleep on nothing, so the backend is NMI-safe
- * and the emergency sync writes it directly. The tests run one thread.
+ * and the emergency sync writes it directly. The tests run one thread,
+ * but for kt_harden_commit_vs_remove().
  */
 struct kt_fake {
 	u8 *mem;
@@ -95,6 +103,9 @@ struct kt_fake {
 	unsigned long *staged;
 	unsigned int *changes;
 	unsigned int steps;
+	bool stall;
+	atomic_t stalled;
+	atomic_t go;
 };
 
 #define KT_UNITS_MAX	(KT_MEDIA / 1024)
@@ -153,6 +164,12 @@ static int kt_fake_write(void *priv, u64 off, const void *buf, size_t len)
 	}
 	if (fake->dead)
 		return -EIO;
+	if (READ_ONCE(fake->stall)) {
+		WRITE_ONCE(fake->stall, false);
+		atomic_set_release(&fake->stalled, 1);
+		while (!atomic_read_acquire(&fake->go))
+			cpu_relax();
+	}
 	if (fake->armed && kt_fake_count(fake) >= fake->fail_after) {
 		fake->dead = true;
 		landed = fake->torn && !fake->unit ?
@@ -3672,12 +3689,85 @@ static void kt_harden_nonblock(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, knvram_dirty_bytes(part), 0);
 }
 
+struct kt_remover {
+	struct kt_ctx *ctx;
+	struct completion done;
+};
+
+static int kt_remove_thread(void *data)
+{
+	struct kt_remover *r = data;
+
+	knvram_partition_remove(r->ctx->part);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * A commit and the removal of its partition, for real on two CPUs: the
+ * commit passed its handle's check (knvram_call_begin()) before the
+ * removal began, and reaches knvram_commit() while the final sync, its
+ * snapshot taken, writes the media. It must fail: a commit that returned
+ * 0 there would be in no sync, and lost with the partition. The removal
+ * runs in a thread; the fake backend holds the final sync's first write
+ * until the commit has returned.
+ */
+static void kt_harden_commit_vs_remove(struct kunit *test)
+{
+	struct kt_ctx *ctx = test->priv;
+	struct kt_remover *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	u8 *a = kt_buf(test, KT_SIZE), *b = kt_buf(test, KT_SIZE);
+	struct task_struct *t;
+	struct knvram_handle *w;
+	unsigned int tries;
+	int ret;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	memset(a, 0xaa, KT_BS);
+	memset(b, 0xbb, KT_BS);
+	w = kt_open(test, KT_PART, KNVRAM_WRITE);
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_pwrite(test, w, a, KT_BS, 0);
+	KUNIT_ASSERT_EQ(test, knvram_tcommit(w), 0);
+	KUNIT_ASSERT_EQ(test, knvram_tbegin(w), 0);
+	kt_pwrite(test, w, b, KT_BS, 0);
+
+	r->ctx = ctx;
+	init_completion(&r->done);
+	WRITE_ONCE(ctx->fake.stall, true);
+	t = kthread_run(kt_remove_thread, r, "kt-remove");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	/* 10 s at most: the sync on the other CPU reaches its first write. */
+	for (tries = 0; !atomic_read_acquire(&ctx->fake.stalled) &&
+	     tries < 10000; tries++)
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&ctx->fake.stalled), 1,
+			    "the final sync never wrote");
+
+	/* The rest of knvram_tcommit() after its handle's check. */
+	mutex_lock(&w->lock);
+	ret = knvram_commit(ctx->part, false);
+	mutex_unlock(&w->lock);
+	atomic_set_release(&ctx->fake.go, 1);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&r->done, 60 * HZ),
+			0UL);
+	KUNIT_EXPECT_EQ(test, ret, -ENODEV);
+	kt_close(test, w);
+
+	/* The media holds what the commits that returned 0 wrote. */
+	kt_create(test, ctx);
+	kt_expect_part(test, KT_PART, ret ? a : b, "after the removal");
+}
+
 static struct kunit_case kt_harden_cases[] = {
 	KUNIT_CASE(kt_harden_create_huge),
 	KUNIT_CASE(kt_harden_label_numbers),
 	KUNIT_CASE(kt_harden_label_flags),
 	KUNIT_CASE(kt_harden_adopt),
 	KUNIT_CASE(kt_harden_nonblock),
+	KUNIT_CASE(kt_harden_commit_vs_remove),
 	{}
 };
 
