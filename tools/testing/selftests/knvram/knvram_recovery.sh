@@ -3,9 +3,11 @@
 # Recovery of damaged media on the test board, with the knvram tool.
 #
 # A runtime partition of 4 blocks on nvram-blk (the virtio disk's GPT
-# partition vda1) is written twice, so that both banks hold data, then
-# disabled; the test damages its media on the disk with dd (the older
-# bank's header, two data blocks of the newest bank) and enables it again.
+# partition "knvram": vda1, or vdb1 once knvram_blk.sh took the disk away
+# and back; the backend's block_device attribute names it) is written
+# twice, so that both banks hold data, then disabled; the test damages its
+# media on the disk with dd (the older bank's header, two data blocks of
+# the newest bank) and enables it again.
 # It checks the damaged state in sysfs (state, damage, bad_blocks,
 # read_only), KNVRAMIOC_INFO's flags, EROFS on write, the salvaged content
 # (good blocks intact, bad ones zero), `knvram format` refused while open
@@ -23,14 +25,18 @@ B=$CFS/$BE
 P=knvrec
 SYS=/sys/class/knvram/$P
 DRV=/sys/bus/platform/drivers/knvram-blk
-DISK=/dev/vda1
+DISK=/dev/$(cat /sys/bus/platform/devices/nvram-blk/block_device 2>/dev/null)
 TMP=/tmp/knvram_recovery.$$
 
 . "$DIR/knvram_lib.sh"
 
 echo "TAP version 13"
-if ! command -v knvram >/dev/null || [ ! -d $B ] || [ ! -b $DISK ]; then
-	echo "1..0 # SKIP no knvram tool, $B or $DISK"
+if ! command -v knvram >/dev/null; then
+	echo "1..0 # SKIP no knvram tool"
+	exit "$KSFT_SKIP"
+fi
+if [ ! -d $B ] || [ ! -b "$DISK" ]; then
+	echo "1..0 # SKIP no $B, or nvram-blk has no disk ($DISK)"
 	exit "$KSFT_SKIP"
 fi
 mkdir -p $TMP
