@@ -31,6 +31,15 @@
  *   emerg   the emergency sync of the same amounts, raised through the
  *           gpio-sim power-fail line (sysfs emergency_sync_last_ns), next
  *           to the same bytes copied by the knvram-bench-floor module
+ *   dev     for each PART=RAW of -b, on a partition of the block or nvmem
+ *           backend: fsync() and the emergency sync of the same amounts,
+ *           next to writing the same bytes to RAW without knvram. RAW is
+ *           a block device that nothing else uses (written at its start
+ *           with O_DIRECT | O_DSYNC, as dd oflag=direct,dsync does), or
+ *           the nvmem device's sysfs "nvmem" file (written at the
+ *           partition's devicetree offset, in the pwrite()s of a page that
+ *           sysfs takes, while the partition's backend is unbound; its
+ *           bytes are saved before and written back after)
  *
  * With -U (a raw UBI volume's character device, e.g. /dev/ubi0_1, that
  * nothing else uses and whose data may be overwritten), lat also measures
@@ -71,6 +80,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,12 +123,13 @@ static struct {
 	const char *sim_module;
 	const char *sim_params;
 	const char *mem_sizes;
+	const char *dev_parts;
 } opt = {
 	.runs = 5,
 	.calls = 200,
 	.reader_ms = 1000,
 	.raw_calls = 20,
-	.sections = "mem,lat,txn,reader,sync,wsync,ubi,emerg",
+	.sections = "mem,lat,txn,reader,sync,wsync,ubi,dev,emerg",
 	.lat_part = "b16m",
 	.txn_parts = "b64k,b1m,b16m",
 	.ks = "0,1,16,256,1024",
@@ -134,7 +145,7 @@ static struct {
  * The table for people, one part per section, and the lines for programs,
  * printed at the end. @tbl is the part of the section running.
  */
-#define NSECTIONS	8
+#define NSECTIONS	9
 static struct {
 	FILE *f;
 	char *buf;
@@ -2213,6 +2224,44 @@ static int floor_ns(const char *kind, __u64 len, double *ns)
 	return 0;
 }
 
+/*
+ * WARMUP + opt.runs emergency syncs of partition @name (open as @fd), each
+ * after dirtying its first @amount bytes, the power failing through the
+ * gpio-sim line's @pull file and coming back: the kernel's times in @e.
+ * 0, or -1 after fail_figure().
+ */
+static int emerg_runs(const char *name, int fd, __u64 amount,
+		      const char *pull, double *e)
+{
+	unsigned int r;
+
+	for (r = 0; r < WARMUP + opt.runs; r++) {
+		if (fill(fd, 0, amount, r)) {
+			fail_figure("dirty");
+			return -1;
+		}
+		emerg_count0 = attr(name, "emergency_sync_count");
+		if (write_text(pull, "pull-up")) {
+			fail_figure(pull);
+			return -1;
+		}
+		if (!wait_for(emerg_done, name)) {
+			errno = ETIMEDOUT;
+			fail_figure("emergency sync");
+			write_text(pull, "pull-down");
+			return -1;
+		}
+		if (r >= WARMUP)
+			e[r - WARMUP] = attr(name, "emergency_sync_last_ns");
+		if (write_text(pull, "pull-down") || !wait_for(thawed, &fd)) {
+			errno = errno ?: ETIMEDOUT;
+			fail_figure("power back");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void bench_emerg_part(const char *name, const char *pull)
 {
 	__u64 psize = attr(name, "size"), amount[3];
@@ -2240,31 +2289,8 @@ static void bench_emerg_part(const char *name, const char *pull)
 		struct fig fe, ff = { };
 
 		progress("emergency sync %s %llu", name, amount[a]);
-		for (r = 0; r < WARMUP + opt.runs; r++) {
-			if (fill(fd, 0, amount[a], r)) {
-				fail_figure("dirty");
-				goto out;
-			}
-			emerg_count0 = attr(name, "emergency_sync_count");
-			if (write_text(pull, "pull-up")) {
-				fail_figure(pull);
-				goto out;
-			}
-			if (!wait_for(emerg_done, name)) {
-				errno = ETIMEDOUT;
-				fail_figure("emergency sync");
-				write_text(pull, "pull-down");
-				goto out;
-			}
-			if (r >= WARMUP)
-				e[r - WARMUP] = attr(name, "emergency_sync_last_ns");
-			if (write_text(pull, "pull-down") ||
-			    !wait_for(thawed, &fd)) {
-				errno = errno ?: ETIMEDOUT;
-				fail_figure("power back");
-				goto out;
-			}
-		}
+		if (emerg_runs(name, fd, amount[a], pull, e))
+			goto out;
 		fe = fig_of(e, opt.runs);
 		fprintf(mr, "knvram-bench: emergency part=%s backend=%s",
 			name, backend);
@@ -2345,6 +2371,316 @@ static void bench_emerg(void)
 			continue;
 		}
 		bench_emerg_part(parts[p], g.gl_pathv[0]);
+	}
+	globfree(&g);
+}
+
+/* ---------------------------------------------------------------- */
+/* Block and nvmem backends next to their raw device */
+
+/* The raw device of a dev row: a block device, or an nvmem sysfs file. */
+struct raw_dev {
+	const char *path;
+	bool blk;
+	__u64 off;		/* where the raw writes go */
+	char backend[64];	/* nvmem: unbound while they do */
+	void *save;		/* nvmem: the bytes they overwrite */
+	__u64 len;
+};
+
+static bool part_back(const void *name)
+{
+	return part_present(name);
+}
+
+/* Unbind (@bind false) or bind the platform device of @rd's backend. */
+static int raw_backend_bind(struct raw_dev *rd, bool bind)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), PLATFORM_DIR "%.63s/driver/unbind",
+		 rd->backend);
+	if (bind)
+		snprintf(path, sizeof(path),
+			 "/sys/bus/platform/drivers/knvram-nvmem/bind");
+	if (write_text(path, rd->backend)) {
+		fail_figure(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write @len bytes of @buf at @off of the raw device, as a user would. */
+static int raw_dev_write(const struct raw_dev *rd, int fd, const void *buf,
+			 __u64 off, __u64 len)
+{
+	size_t chunk = rd->blk ? len : 4096;
+	ssize_t n;
+
+	while (len) {
+		n = pwrite(fd, buf, len < chunk ? len : chunk, off);
+		if (n <= 0) {
+			errno = n ? errno : EIO;
+			return -1;
+		}
+		buf = (const char *)buf + n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read @len bytes at @off of the nvmem file: sysfs gives a page at a time. */
+static int raw_dev_read(int fd, void *buf, __u64 off, __u64 len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = pread(fd, buf, len < 4096 ? len : 4096, off);
+		if (n <= 0) {
+			errno = n ? errno : EIO;
+			return -1;
+		}
+		buf = (char *)buf + n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * WARMUP + opt.runs raw writes of @amount bytes: their times in @t.
+ * 0, or -1 after fail_figure().
+ */
+static int raw_dev_runs(struct raw_dev *rd, void *buf, __u64 amount,
+			double *t)
+{
+	unsigned int r;
+	int fd;
+
+	fd = open(rd->path, O_WRONLY | O_CLOEXEC |
+		  (rd->blk ? O_DIRECT | O_DSYNC : 0));
+	if (fd < 0) {
+		fail_figure(rd->path);
+		return -1;
+	}
+	for (r = 0; r < WARMUP + opt.runs; r++) {
+		__u64 t0;
+
+		memset(buf, r, amount);
+		t0 = now_ns();
+		if (raw_dev_write(rd, fd, buf, rd->blk ? 0 : rd->off, amount)) {
+			fail_figure(rd->path);
+			close(fd);
+			return -1;
+		}
+		if (r >= WARMUP)
+			t[r - WARMUP] = now_ns() - t0;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * The raw writes of each of the @n amounts of a partition of @psize bytes,
+ * their times into @t. The nvmem file's bytes are those of the backend's
+ * media: the caller unbound the backend; they are saved, written over,
+ * and put back. 0, or -1 after fail_figure().
+ */
+static int raw_dev_all(struct raw_dev *rd, __u64 psize,
+		       const __u64 *amount, unsigned int n,
+		       double t[][MAX_RUNS])
+{
+	unsigned int a;
+	void *buf;
+	int fd, ret = -1;
+
+	if (posix_memalign(&buf, 4096, psize)) {
+		fail_figure("posix_memalign");
+		return -1;
+	}
+	if (!rd->blk) {
+		rd->save = malloc(psize);
+		fd = open(rd->path, O_RDONLY | O_CLOEXEC);
+		if (!rd->save || fd < 0 ||
+		    raw_dev_read(fd, rd->save, rd->off, psize)) {
+			errno = errno ?: EIO;
+			fail_figure(rd->path);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
+	for (a = 0; a < n; a++) {
+		progress("raw write %s %llu", rd->path, amount[a]);
+		if (raw_dev_runs(rd, buf, amount[a], t[a]))
+			goto restore;
+	}
+	ret = 0;
+restore:
+	if (!rd->blk) {
+		fd = open(rd->path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || raw_dev_write(rd, fd, rd->save, rd->off, psize)) {
+			fail_figure("restore the nvmem bytes");
+			ret = -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+out:
+	free(rd->save);
+	rd->save = NULL;
+	free(buf);
+	return ret;
+}
+
+#define DEV_ROW "   %-9s %-11s %5s %7s  %-22s %-22s %-22s %6s %6s\n"
+
+static void bench_dev_part(const char *name, const char *raw, const char *pull)
+{
+	__u64 psize = attr(name, "size"), amount[3];
+	double e[3][MAX_RUNS], t[3][MAX_RUNS];
+	struct fig fw[3], fe[3], ft;
+	struct raw_dev rd = { .path = raw };
+	char path[256], s[32], d[32], c1[96], c2[96], c3[96], c4[16], c5[16];
+	struct stat st;
+	unsigned int a, n;
+	bool raw_ok;
+	int fd;
+
+	snprintf(path, sizeof(path), CLASS_DIR "%.63s/backend", name);
+	if (psize == (__u64)-1 ||
+	    read_text(path, rd.backend, sizeof(rd.backend))) {
+		fail_figure(path);
+		return;
+	}
+	if (stat(raw, &st)) {
+		fail_figure(raw);
+		return;
+	}
+	rd.blk = S_ISBLK(st.st_mode);
+	snprintf(path, sizeof(path), PLATFORM_DIR "%.63s", rd.backend);
+	if (!rd.blk && dt_part_offset(path, name, &rd.off)) {
+		errno = ENOENT;
+		fail_figure("the partition's devicetree reg");
+		return;
+	}
+	fd = open_part(name, O_RDWR);
+	if (fd < 0)
+		return;
+	n = amounts(psize, amount);
+	for (a = 0; a < n; a++) {
+		struct sync_figs f;
+
+		progress("dev sync %s %llu", name, amount[a]);
+		if (sync_runs(name, fd, amount[a], NULL, &f))
+			goto out;
+		fw[a] = fig_of(f.wall, opt.runs);
+		progress("dev emergency sync %s %llu", name, amount[a]);
+		if (emerg_runs(name, fd, amount[a], pull, e[a]))
+			goto out;
+		fe[a] = fig_of(e[a], opt.runs);
+	}
+	close(fd);
+	fd = -1;
+
+	raw_ok = true;
+	if (!rd.blk && raw_backend_bind(&rd, false))
+		return;
+	if (raw_dev_all(&rd, psize, amount, n, t))
+		raw_ok = false;
+	if (!rd.blk && (raw_backend_bind(&rd, true) ||
+			!wait_for(part_back, name))) {
+		errno = errno ?: ETIMEDOUT;
+		fail_figure("bind the backend again");
+	}
+
+	for (a = 0; a < n; a++) {
+		fprintf(mr, "knvram-bench: devsync part=%s backend=%s",
+			name, rd.backend);
+		fprintf(mr, " part_bytes=%llu dirty_bytes=%llu runs=%u",
+			psize, amount[a], opt.runs);
+		mr_fig("fsync_ns", &fw[a]);
+		mr_fig("emergency_ns", &fe[a]);
+		fprintf(mr, "\n");
+		nfigures++;
+		snprintf(c3, sizeof(c3), "not measured");
+		snprintf(c4, sizeof(c4), "-");
+		snprintf(c5, sizeof(c5), "-");
+		if (raw_ok) {
+			ft = fig_of(t[a], opt.runs);
+			fprintf(mr, "knvram-bench: devraw dev=%s kind=%s bytes=%llu runs=%u",
+				raw, rd.blk ? "blk-direct-dsync" : "nvmem-file",
+				amount[a], opt.runs);
+			mr_fig("ns", &ft);
+			fprintf(mr, "\n");
+			fprintf(mr, "knvram-bench: ratio op=dev-sync part=%s",
+				name);
+			fprintf(mr, " bytes=%llu of=knvram to=raw fsync=%.2f emergency=%.2f\n",
+				amount[a], fw[a].med / ft.med,
+				fe[a].med / ft.med);
+			nfigures++;
+			fig_in(&ft, 1e6, c3, sizeof(c3));
+			snprintf(c4, sizeof(c4), "%.2fx", fw[a].med / ft.med);
+			snprintf(c5, sizeof(c5), "%.2fx", fe[a].med / ft.med);
+		}
+		fprintf(tbl, DEV_ROW, name, rd.backend,
+			size_str(psize, s, sizeof(s)),
+			size_str(amount[a], d, sizeof(d)),
+			fig_in(&fw[a], 1e6, c1, sizeof(c1)),
+			fig_in(&fe[a], 1e6, c2, sizeof(c2)), c3, c4, c5);
+	}
+	return;
+out:
+	close(fd);
+}
+
+/* Section dev: the block and nvmem backends next to their raw device. */
+static void bench_dev(void)
+{
+	char parts[MAX_LIST][64];
+	unsigned int p, np = opt.dev_parts ? split(opt.dev_parts, parts) : 0;
+	glob_t g;
+
+	fprintf(tbl, "\n5b. Block and nvmem backends: fsync() and the emergency sync\n");
+	fprintf(tbl, "   (deferred to a worker on both) after dirtying the first\n");
+	fprintf(tbl, "   block, 1%% and 100%%, next to writing the same bytes\n");
+	fprintf(tbl, "   without knvram: to a spare partition of the disk with\n");
+	fprintf(tbl, "   O_DIRECT | O_DSYNC (dd oflag=direct,dsync), or through\n");
+	fprintf(tbl, "   the nvmem device's sysfs file. ms, median of %u runs\n",
+		opt.runs);
+	fprintf(tbl, "   [spread]; ratios: knvram / raw, fsync then emergency.\n");
+	if (!np) {
+		fprintf(tbl, "   not measured: no -b\n");
+		fprintf(mr, "knvram-bench: devsync status=not-measured reason=no-raw-device\n");
+		return;
+	}
+	if (glob(PF_GLOB, 0, NULL, &g) || !g.gl_pathc) {
+		fprintf(tbl, "   not measured: no gpio-sim power-fail line\n");
+		fprintf(mr, "knvram-bench: devsync status=not-measured reason=no-gpio-sim\n");
+		return;
+	}
+	fprintf(tbl, DEV_ROW, "partition", "backend", "size", "dirty",
+		"knvram fsync() ms", "emergency sync ms", "raw write ms",
+		"fsync", "emerg");
+	for (p = 0; p < np; p++) {
+		char *eq = strchr(parts[p], '=');
+
+		if (!eq) {
+			errno = EINVAL;
+			fail_figure("-b wants PART=RAW");
+			continue;
+		}
+		*eq = '\0';
+		if (!part_present(parts[p])) {
+			fprintf(tbl, "   %-9s not measured: no such partition\n",
+				parts[p]);
+			fprintf(mr, "knvram-bench: devsync part=%s", parts[p]);
+			fprintf(mr, " status=not-measured reason=no-partition\n");
+			continue;
+		}
+		bench_dev_part(parts[p], eq + 1, g.gl_pathv[0]);
 	}
 	globfree(&g);
 }
@@ -2580,8 +2916,9 @@ static void bad_args(void)
 		"         [-l PART] [-t PARTS] [-k KS] [-c PART] [-s PARTS] [-w PARTS]\n"
 		"         [-T TMPDIR]\n"
 		"         [-u UBI_PART] [-U RAW_UBI_VOLUME_DEV [-N RAW_WRITE_CALLS]]\n"
+		"         [-b PART=RAW,...]\n"
 		"         [-m KNVRAM_SIM_KO [-M PARAMS] [-S SIZE:N,...]]\n"
-		"sections: mem,lat,txn,reader,sync,wsync,ubi,emerg (see the source)\n");
+		"sections: mem,lat,txn,reader,sync,wsync,ubi,dev,emerg (see the source)\n");
 	exit(2);
 }
 
@@ -2589,7 +2926,7 @@ int main(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "r:n:d:x:l:t:k:c:s:w:T:m:M:S:u:U:N:")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:d:x:l:t:k:c:s:w:T:m:M:S:u:U:N:b:")) != -1) {
 		switch (c) {
 		case 'r':
 			opt.runs = atoi(optarg);
@@ -2642,6 +2979,9 @@ int main(int argc, char **argv)
 		case 'N':
 			opt.raw_calls = atoi(optarg);
 			break;
+		case 'b':
+			opt.dev_parts = optarg;
+			break;
 		default:
 			bad_args();
 		}
@@ -2657,14 +2997,15 @@ int main(int argc, char **argv)
 	/*
 	 * Memory first: it reloads knvram-sim. The UBI syncs before the
 	 * emergency syncs, whose power failure reaches every backend. Tables
-	 * in section order.
+	 * in section order (by index).
 	 */
-	run_section(7, "mem", bench_mem);
+	run_section(8, "mem", bench_mem);
 	run_section(0, "lat", bench_lat);
 	run_section(1, "txn", bench_txn);
 	run_section(2, "reader", bench_reader);
 	run_section(4, "sync", bench_sync);
 	run_section(6, "ubi", bench_ubi);
+	run_section(7, "dev", bench_dev);
 	run_section(3, "wsync", bench_wsync);
 	run_section(5, "emerg", bench_emerg);
 	raw_close();

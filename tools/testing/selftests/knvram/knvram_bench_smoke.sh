@@ -6,8 +6,11 @@
 # anything: timing belongs to `make bench`, not to the tests. POSIX sh
 # (busybox). With the UBI backend's ubicfg (64 KiB) and the raw UBI volume
 # "knvram-raw", the UBI rows run too (about a hundred LEB changes); without
-# them, their tests are skipped. Whether a target is met is not tested,
-# only that each is printed with its verdict.
+# them, their tests are skipped. With blkcfg (the block backend, and the
+# disk's spare partition "knvram-raw") and nvmemcfg (the nvmem backend on
+# "fram"), row 5b runs on both (the nvmem backend is unbound and bound
+# again once). Whether a target is met is not tested, only that each is
+# printed with its verdict.
 
 DIR=$(dirname "$0")
 BENCH=$DIR/knvram_bench
@@ -62,7 +65,7 @@ if [ ! -x "$BENCH" ] || [ ! -e /dev/knvram/knvtest0 ] ||
 	echo "1..0 # SKIP no knvram_bench or no knvtest0/knvtest1"
 	exit 4
 fi
-echo "1..17"
+echo "1..19"
 
 raw=
 for v in /sys/class/ubi/ubi*_*; do
@@ -71,11 +74,25 @@ done
 ubi=none
 [ -e /dev/knvram/ubicfg ] && [ -n "$raw" ] && ubi=ubicfg
 
+dev=
+ndev=0
+for b in /sys/class/block/*; do
+	if grep -qx PARTNAME=knvram-raw "$b/uevent" 2>/dev/null &&
+	   [ -e /dev/knvram/blkcfg ]; then
+		dev=blkcfg=/dev/${b##*/}
+		ndev=1
+	fi
+done
+if [ -e /dev/knvram/nvmemcfg ] && [ -e /sys/bus/nvmem/devices/fram/nvmem ]; then
+	dev=${dev:+$dev,}nvmemcfg=/sys/bus/nvmem/devices/fram/nvmem
+	ndev=$((ndev + 1))
+fi
+
 wsync=knvtest1
 [ $ubi = none ] || wsync=knvtest1,$ubi
-"$BENCH" -r 3 -n 5 -d 100 -x lat,txn,reader,sync,wsync,ubi,emerg -l knvtest1 \
-	-t knvtest0,knvtest1 -k 1,16,256 -c knvtest1 -s knvtest1 -w $wsync \
-	-u $ubi ${raw:+-U "$raw" -N 2} \
+"$BENCH" -r 3 -n 5 -d 100 -x lat,txn,reader,sync,wsync,ubi,dev,emerg \
+	-l knvtest1 -t knvtest0,knvtest1 -k 1,16,256 -c knvtest1 -s knvtest1 \
+	-w $wsync -u $ubi ${raw:+-U "$raw" -N 2} ${dev:+-b "$dev"} \
 	>$OUT 2>$OUT.err
 status=$?
 if [ $status = 0 ] && grep -q '^knvram-bench: done figures=[0-9]* errors=0$' $OUT; then
@@ -87,7 +104,7 @@ fi
 
 missing=
 for row in "1. Latency" "1b. " "2. Transaction" "3. A reader" "3b. A writer" \
-	"4. Sync" "4b. Emergency" "5. UBI" "7. Targets"; do
+	"4. Sync" "4b. Emergency" "5. UBI" "5b. Block and nvmem" "7. Targets"; do
 	sed -n '/table begin/,/table end/p' $OUT | grep -q "^$row" ||
 		missing="$missing '$row'"
 done
@@ -151,6 +168,18 @@ else
 	check "UBI backend sync figures" 3 '^knvram-bench: ubisync part=ubicfg ' \
 		ns fsync_ns written_bytes lebs flash_bytes leb_bytes
 	check "raw UBI write figures" 3 '^knvram-bench: ubiraw ' ns lebs
+fi
+
+# Row 5b: knvram's fsync() and emergency sync of 1 block, 1% (1 block)
+# and 100% of blkcfg and nvmemcfg, next to raw writes of as many bytes.
+if [ $ndev = 0 ]; then
+	for t in "block and nvmem sync figures" "raw device write figures"; do
+		ok "$t # SKIP no blkcfg or nvmemcfg"
+	done
+else
+	check "block and nvmem sync figures" $((3 * ndev)) \
+		'^knvram-bench: devsync part=' fsync_ns emergency_ns
+	check "raw device write figures" $((3 * ndev)) '^knvram-bench: devraw ' ns
 fi
 
 if [ $fails != 0 ]; then

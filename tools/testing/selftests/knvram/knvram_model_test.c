@@ -1322,7 +1322,7 @@ static int child_fail(int check, const char *what)
 static int unprivileged_syncs(const char *name, __u64 dirty)
 {
 	__u64 now = 0;
-	int r, w, ret = 0;
+	int r, ret = 0;
 
 	if (drop_sys_admin())
 		return 1;
