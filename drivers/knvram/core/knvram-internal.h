@@ -539,6 +539,9 @@ knvram_runtime_lookup(struct knvram_backend *be, const char *name,
 /* label */
 int knvram_label_load(struct knvram_backend *be);
 int knvram_label_store(struct knvram_backend *be, struct knvram_label *new);
+int knvram_label_replace(struct knvram_backend *be, struct knvram_label *new);
+void knvram_label_erase(struct knvram_label *label,
+			struct knvram_label_entry *e);
 int knvram_label_format(struct knvram_backend *be);
 struct knvram_label_entry *knvram_label_find(struct knvram_label *l,
 					     const char *name);

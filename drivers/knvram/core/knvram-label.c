@@ -280,6 +280,31 @@ int knvram_label_store(struct knvram_backend *be, struct knvram_label *new)
 }
 EXPORT_SYMBOL_IF_KUNIT(knvram_label_store);
 
+/*
+ * Write @new as knvram_label_store() does and, if that worked, make it
+ * @be's label, freeing the old one. On failure @new is still the caller's.
+ */
+int knvram_label_replace(struct knvram_backend *be, struct knvram_label *new)
+{
+	struct knvram_label *old = be->label;
+	int ret;
+
+	ret = knvram_label_store(be, new);
+	if (ret)
+		return ret;
+	be->label = new;
+	kfree(old);
+	return 0;
+}
+
+/* Remove entry @e from @label. */
+void knvram_label_erase(struct knvram_label *label,
+			struct knvram_label_entry *e)
+{
+	memmove(e, e + 1, (u8 *)&label->e[label->n] - (u8 *)(e + 1));
+	label->n--;
+}
+
 /**
  * knvram_label_format() - write an empty label over the label area
  * @be: Backend.

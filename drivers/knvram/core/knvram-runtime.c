@@ -261,7 +261,7 @@ EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_enable);
 int knvram_runtime_disable(struct knvram_partition *part, bool erase)
 {
 	struct knvram_backend *be = part->be;
-	struct knvram_label *label, *old;
+	struct knvram_label *label;
 	struct knvram_label_entry *e;
 	int ret;
 
@@ -276,12 +276,10 @@ int knvram_runtime_disable(struct knvram_partition *part, bool erase)
 		kfree(label);
 		return -ENOENT;
 	}
-	if (erase) {
-		memmove(e, e + 1, (u8 *)&label->e[label->n] - (u8 *)(e + 1));
-		label->n--;
-	} else {
+	if (erase)
+		knvram_label_erase(label, e);
+	else
 		e->flags &= ~KNVRAM_LABEL_ENABLED;
-	}
 
 	/* No new handle from here on; none may be open. */
 	scoped_guard(mutex, &part->lock) {
@@ -291,16 +289,13 @@ int knvram_runtime_disable(struct knvram_partition *part, bool erase)
 		}
 		knvram_set_dead(part, true);
 	}
-	ret = knvram_label_store(be, label);
+	ret = knvram_label_replace(be, label);
 	if (ret) {
 		scoped_guard(mutex, &part->lock)
 			knvram_set_dead(part, false);
 		kfree(label);
 		return ret;
 	}
-	old = be->label;
-	be->label = label;
-	kfree(old);
 	knvram_partition_remove_locked(part);
 	return 0;
 }
@@ -323,7 +318,6 @@ int knvram_runtime_forget(struct knvram_backend *be, const char *name)
 	struct knvram_label *label __free(kfree) = NULL;
 	struct knvram_partition *part;
 	struct knvram_label_entry *e;
-	struct knvram_label *old;
 	int ret;
 
 	lockdep_assert_held(&knvram_lock);
@@ -336,15 +330,11 @@ int knvram_runtime_forget(struct knvram_backend *be, const char *name)
 	e = knvram_label_find(label, name);
 	if (!e)
 		return -ENOENT;
-	memmove(e, e + 1, (u8 *)&label->e[label->n] - (u8 *)(e + 1));
-	label->n--;
-	ret = knvram_label_store(be, label);
-	if (ret)
-		return ret;
-	old = be->label;
-	be->label = no_free_ptr(label);
-	kfree(old);
-	return 0;
+	knvram_label_erase(label, e);
+	ret = knvram_label_replace(be, label);
+	if (!ret)
+		retain_and_null_ptr(label);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_forget);
 
@@ -369,7 +359,6 @@ int knvram_runtime_set_read_only(struct knvram_backend *be, const char *name,
 	struct knvram_label *label __free(kfree) = NULL;
 	struct knvram_partition *part;
 	struct knvram_label_entry *e;
-	struct knvram_label *old;
 	int ret;
 
 	lockdep_assert_held(&knvram_lock);
@@ -389,13 +378,10 @@ int knvram_runtime_set_read_only(struct knvram_backend *be, const char *name,
 		e->flags |= KNVRAM_LABEL_READ_ONLY;
 	else
 		e->flags &= ~KNVRAM_LABEL_READ_ONLY;
-	ret = knvram_label_store(be, label);
-	if (ret)
-		return ret;
-	old = be->label;
-	be->label = no_free_ptr(label);
-	kfree(old);
-	return 0;
+	ret = knvram_label_replace(be, label);
+	if (!ret)
+		retain_and_null_ptr(label);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(knvram_runtime_set_read_only);
 
