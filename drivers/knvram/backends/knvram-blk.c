@@ -5,12 +5,17 @@
  *
  * The media is the partition, found by its GPT name (partition-label) or
  * by its unique ID (partition-uuid, the PARTUUID of root=). Reads and
- * writes are bios on the partition, through a bounce buffer of the
- * backend; flush() is a cache flush (REQ_PREFLUSH) of the device. The
- * knvram core writes a sync's data and checksum table, flushes, writes the
- * bank header and flushes again: the header reaches the media only after
- * the data it commits, so a sync cut off anywhere leaves each partition
- * its old or its new state.
+ * writes are bios on the partition. A write is copied into pages of its
+ * own and submitted without waiting, in one bio with the writes it
+ * follows on the disk (at most KNVRAM_BLK_INFLIGHT bytes in flight): a
+ * sync's blocks go to the disk in a few large requests, not one round trip
+ * each. flush() waits for every write in flight, then flushes the cache
+ * (REQ_PREFLUSH) of the device; it returns the error of a write that
+ * failed, as does the next write or read. The knvram core writes a sync's
+ * data and checksum table, flushes, writes the bank header and flushes
+ * again: the header is submitted only once the data it commits is on
+ * stable media, so a sync cut off anywhere leaves each partition its old
+ * or its new state.
  *
  * The device's logical block is its atomic write unit, and the backend's
  * write unit: every write of the core is whole logical blocks, so none
@@ -30,6 +35,7 @@
  */
 
 #include <linux/align.h>
+#include <linux/atomic.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/cleanup.h>
@@ -53,12 +59,17 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 /* The core's block, at least; see knvram_blk_needed(). */
 #define KNVRAM_BLK_BLOCK	4096
 /* Bytes a bio moves at most: the bounce buffer. */
 #define KNVRAM_BLK_BOUNCE	SZ_64K
+/* Bytes of writes in flight at most; a write beyond waits for some. */
+#define KNVRAM_BLK_INFLIGHT	SZ_1M
+/* Bytes of one bio of adjacent writes at most. */
+#define KNVRAM_BLK_BIO_MAX	SZ_256K
 /* How often to look for the partition while it is not there. */
 #define KNVRAM_BLK_POLL_MS	100
 
@@ -88,6 +99,16 @@
  * @bytes_written: Bytes written to the device, in total.
  * @flushes:      Cache flushes issued.
  * @errors:       Failed reads, writes and flushes.
+ * @inflight:     Bytes of writes submitted and not completed.
+ * @write_err:    The first error of a completed write, until reported.
+ * @io_wait:      Woken as writes complete.
+ * @win_lo:       With @win_hi, bytes that hold every write in flight (if
+ *                any): a write into them waits for those first, as the
+ *                block layer does not order writes in flight.
+ * @win_hi:       One past the last.
+ * @pend:         Writes not submitted yet, adjacent on the media: the
+ *                next adjacent one joins them; anything else submits
+ *                them first.
  */
 struct knvram_blk {
 	struct device *dev;
@@ -116,6 +137,12 @@ struct knvram_blk {
 	u64 bytes_written;
 	u64 flushes;
 	u64 errors;
+	atomic_t inflight;
+	int write_err;
+	wait_queue_head_t io_wait;
+	u64 win_lo;
+	u64 win_hi;
+	struct bio *pend;
 };
 
 /* One bio of @len bytes at byte @pos of the device, to or from the bounce. */
@@ -138,6 +165,97 @@ static int knvram_blk_bio(struct knvram_blk *nv, blk_opf_t opf, u64 pos,
 	return ret;
 }
 
+static void knvram_blk_write_done(struct bio *bio)
+{
+	struct knvram_blk *nv = bio->bi_private;
+	unsigned int len = 0, i;
+	struct bio_vec *bv;
+
+	if (bio->bi_status)
+		cmpxchg(&nv->write_err, 0, blk_status_to_errno(bio->bi_status));
+	/* Each segment is one allocation (__bio_add_page() merges none). */
+	bio_for_each_bvec_all(bv, bio, i) {
+		len += bv->bv_len;
+		__free_pages(bv->bv_page, get_order(bv->bv_len));
+	}
+	bio_put(bio);
+	/* The waiter rechecks @inflight after its wakeup. */
+	atomic_sub(len, &nv->inflight);
+	wake_up(&nv->io_wait);
+}
+
+/* Submit the pending writes, if any. */
+static void knvram_blk_kick(struct knvram_blk *nv)
+{
+	lockdep_assert_held(&nv->io_lock);
+	if (nv->pend)
+		submit_bio(nv->pend);
+	nv->pend = NULL;
+}
+
+/* Wait for every write in flight. Return: the first one's error, or 0. */
+static int knvram_blk_drain(struct knvram_blk *nv)
+{
+	int ret;
+
+	lockdep_assert_held(&nv->io_lock);
+	knvram_blk_kick(nv);
+	wait_event(nv->io_wait, !atomic_read(&nv->inflight));
+	ret = xchg(&nv->write_err, 0);
+	if (ret)
+		nv->errors++;
+	return ret;
+}
+
+/*
+ * Queue a write of @len bytes of @buf at byte @pos, from a copy, without
+ * waiting for it: with the pending writes if it follows them. Return: 0,
+ * or -ENOMEM (nothing queued).
+ */
+static int knvram_blk_submit(struct knvram_blk *nv, u64 pos, const void *buf,
+			     size_t len)
+{
+	struct bio *bio = nv->pend;
+	struct page *page;
+
+	lockdep_assert_held(&nv->io_lock);
+	page = alloc_pages(GFP_NOIO | __GFP_NOWARN, get_order(len));
+	if (!page)
+		return -ENOMEM;
+	memcpy(page_address(page), buf, len);
+	if (bio && (bio_end_sector(bio) != pos >> SECTOR_SHIFT ||
+		    bio->bi_vcnt == bio->bi_max_vecs ||
+		    bio->bi_iter.bi_size + len > KNVRAM_BLK_BIO_MAX)) {
+		knvram_blk_kick(nv);
+		bio = NULL;
+	}
+	if (atomic_read(&nv->inflight) > KNVRAM_BLK_INFLIGHT - (int)len) {
+		knvram_blk_kick(nv);
+		bio = NULL;
+		wait_event(nv->io_wait, atomic_read(&nv->inflight) <=
+			   KNVRAM_BLK_INFLIGHT - (int)len);
+	}
+	/* Only this function adds to @inflight: at 0 nothing is in flight. */
+	if (!atomic_read(&nv->inflight)) {
+		nv->win_lo = pos;
+		nv->win_hi = pos + len;
+	} else {
+		nv->win_lo = min(nv->win_lo, pos);
+		nv->win_hi = max(nv->win_hi, pos + len);
+	}
+	if (!bio) {
+		bio = bio_alloc(nv->bdev, BIO_MAX_VECS, REQ_OP_WRITE | REQ_SYNC,
+				GFP_NOIO);
+		bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
+		bio->bi_end_io = knvram_blk_write_done;
+		bio->bi_private = nv;
+		nv->pend = bio;
+	}
+	__bio_add_page(bio, page, len, 0);
+	atomic_add(len, &nv->inflight);
+	return 0;
+}
+
 static bool knvram_blk_in_range(struct knvram_blk *nv, u64 offset,
 				size_t len)
 {
@@ -152,6 +270,10 @@ static int knvram_blk_read(void *priv, u64 offset, void *buf, size_t len)
 	guard(mutex)(&nv->io_lock);
 	if (!knvram_blk_in_range(nv, offset, len))
 		return -EINVAL;
+	/* After the writes before it, which may be to the same bytes. */
+	ret = knvram_blk_drain(nv);
+	if (ret)
+		return ret;
 
 	while (len) {
 		u64 start = round_down(offset, nv->lbs);
@@ -172,8 +294,10 @@ static int knvram_blk_read(void *priv, u64 offset, void *buf, size_t len)
 
 /*
  * The core writes whole write units, logical blocks. Each bio is a plain
- * write: durability and order come from flush(), which the core calls
- * before the header that commits the data, and after it.
+ * write, not waited for: durability and order come from flush(), which
+ * the core calls before the header that commits the data, and after it.
+ * Without memory for a copy, the write goes through the bounce buffer and
+ * is waited for.
  */
 static int knvram_blk_write(void *priv, u64 offset, const void *buf,
 			    size_t len)
@@ -185,12 +309,28 @@ static int knvram_blk_write(void *priv, u64 offset, const void *buf,
 	if (!knvram_blk_in_range(nv, offset, len) ||
 	    !IS_ALIGNED(offset | len, nv->lbs))
 		return -EINVAL;
+	/* A write that failed since the last flush fails this one. */
+	if (READ_ONCE(nv->write_err))
+		return knvram_blk_drain(nv);
 
 	while (len) {
 		size_t n = min_t(size_t, len, KNVRAM_BLK_BOUNCE);
 
-		memcpy(nv->bounce, buf, n);
-		ret = knvram_blk_bio(nv, REQ_OP_WRITE | REQ_SYNC, offset, n);
+		if (atomic_read(&nv->inflight) && offset < nv->win_hi &&
+		    offset + n > nv->win_lo) {
+			ret = knvram_blk_drain(nv);
+			if (ret)
+				return ret;
+		}
+		ret = knvram_blk_submit(nv, offset, buf, n);
+		if (ret) {
+			ret = knvram_blk_drain(nv);
+			if (ret)
+				return ret;
+			memcpy(nv->bounce, buf, n);
+			ret = knvram_blk_bio(nv, REQ_OP_WRITE | REQ_SYNC,
+					     offset, n);
+		}
 		if (ret)
 			return ret;
 		nv->bytes_written += n;
@@ -201,7 +341,10 @@ static int knvram_blk_write(void *priv, u64 offset, const void *buf,
 	return 0;
 }
 
-/* Make every completed write durable: an empty REQ_PREFLUSH bio. */
+/*
+ * Make every write durable: wait for those in flight, then an empty
+ * REQ_PREFLUSH bio.
+ */
 static int knvram_blk_flush(void *priv)
 {
 	struct knvram_blk *nv = priv;
@@ -209,6 +352,9 @@ static int knvram_blk_flush(void *priv)
 	int ret;
 
 	guard(mutex)(&nv->io_lock);
+	ret = knvram_blk_drain(nv);
+	if (ret)
+		return ret;
 	t0 = ktime_get_ns();
 	ret = blkdev_issue_flush(nv->bdev);
 	if (ret) {
@@ -304,6 +450,9 @@ static void knvram_blk_detach(struct knvram_blk *nv)
 		dev_info(nv->dev, "%pg detached\n", nv->bdev);
 	}
 	if (nv->bdev_file) {
+		/* Unregistering flushed; nothing is in flight. */
+		scoped_guard(mutex, &nv->io_lock)
+			knvram_blk_drain(nv);
 		bdev_fput(nv->bdev_file);
 		nv->bdev_file = NULL;
 		scoped_guard(mutex, &nv->io_lock) {
@@ -458,6 +607,7 @@ static int knvram_blk_probe(struct platform_device *pdev)
 	nv->dev = dev;
 	mutex_init(&nv->state_lock);
 	mutex_init(&nv->io_lock);
+	init_waitqueue_head(&nv->io_wait);
 	INIT_DELAYED_WORK(&nv->work, knvram_blk_work);
 
 	ret = knvram_blk_string(dev, "partition-label", &nv->label,
