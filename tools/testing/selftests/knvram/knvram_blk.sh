@@ -6,9 +6,10 @@
 # writes whole logical blocks and flushes the device's cache, that the
 # data is on the disk, persistence across unbind/bind and across rmmod and
 # insmod, that rmmod is refused while a partition is open, the deferred
-# emergency sync, a configfs partition on the disk, and that the backend
-# lets the disk go when it disappears and attaches again when it is back.
-# POSIX sh.
+# emergency sync, a configfs partition on the disk, that a write the disk
+# fails (fail_make_request, the first request only) fails its sync and
+# loses nothing, and that the backend lets the disk go when it disappears
+# and attaches again when it is back. POSIX sh.
 
 DIR=$(dirname "$0")
 CTL=$DIR/knvramctl
@@ -72,10 +73,43 @@ else
 	not_ok "the synced data is on vda1"
 fi
 
-# 6: unbind and bind the backend's device.
+# 6: the disk fails the sync's first request (a data write, submitted
+# without waiting): the sync fails, the data stays dirty and in memory;
+# the next sync writes it.
+FMR=/sys/kernel/debug/fail_make_request
+part_fail=/sys/class/block/$(blkstat block_device)/make-it-fail
+if [ -d $FMR ] && [ -w "$part_fail" ] && command -v knvram >/dev/null; then
+	errs0=$(cat $SYS/blkcfg/sync_errors)
+	berrs0=$(blkstat errors)
+	echo 0 >$FMR/verbose
+	echo 100 >$FMR/probability
+	echo 1 >$FMR/interval
+	echo 1 >$FMR/times
+	echo 1 >"$part_fail"
+	echo blk-write-fails | knvram write blkcfg -o 4096 2>/dev/null
+	echo 0 >"$part_fail"
+	d=$(cat $SYS/blkcfg/dirty)
+	e=$(($(cat $SYS/blkcfg/sync_errors) - errs0))
+	be=$(($(blkstat errors) - berrs0))
+	got=$("$CTL" read blkcfg 4096 15)
+	if [ "$e" -ge 1 ] && [ "$be" -ge 1 ] && [ "$d" != 0 ] &&
+	   [ "$got" = blk-write-fails ] && knvram sync blkcfg &&
+	   [ "$(cat $SYS/blkcfg/dirty)" = 0 ] && on_disk blk-write-fails; then
+		ok "a failed disk write fails its sync, loses nothing; the next sync writes it"
+	else
+		not_ok "a failed disk write fails its sync, loses nothing; the next sync writes it" \
+			"sync_errors +$e, errors +$be, dirty $d, read '$got', dirty now $(cat $SYS/blkcfg/dirty)"
+	fi
+	echo 0 >$FMR/probability
+else
+	skip "a failed disk write fails its sync, loses nothing" \
+		"no fail_make_request, make-it-fail or knvram tool"
+fi
+
+# 7: unbind and bind the backend's device.
 test_unbind_bind knvram-blk nvram-blk blkcfg
 
-# 7-8: rmmod is refused while a partition is open; once closed, rmmod
+# 8-9: rmmod is refused while a partition is open; once closed, rmmod
 # and insmod bring the partition back with what the close synced.
 hold blkcfg held-word
 if rmmod knvram-blk 2>/dev/null; then
@@ -94,15 +128,15 @@ else
 		"read '$("$CTL" read blkcfg 0 9 2>&1)'"
 fi
 
-# 9: power fails: a disk cannot be written in the NMI or hard IRQ of the
+# 10: power fails: a disk cannot be written in the NMI or hard IRQ of the
 # power-fail signal; the core syncs blkcfg from a worker.
 test_emergency_deferred blkcfg "the disk" on_disk
 
-# 10-11: a configfs partition on the disk, kept in the media label across
+# 11-12: a configfs partition on the disk, kept in the media label across
 # unbind/bind.
 test_configfs_rebind knvram-blk nvram-blk blkrt configfs-on-disk
 
-# 12-13: the disk goes (its virtio driver unbound): the backend lets it
+# 13-14: the disk goes (its virtio driver unbound): the backend lets it
 # go; the disk comes back: the backend attaches again, data intact.
 VDRV=/sys/bus/virtio/drivers/virtio_blk
 vdev=
